@@ -1,0 +1,57 @@
+"""Fixtures of the workshop's own suite: throwaway copies of the repository and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from workshop.lessons import REPO
+
+COPIED = ["lessons", "solutions", "pyproject.toml", "README.md", ".gitignore"]
+
+
+def _ignore(folder: str, names: list[str]) -> set[str]:
+    return {name for name in names if name in {"__pycache__", ".pytest_cache", ".workshop"}}
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    """A copy of the workshop (lessons, solutions, config) committed to a fresh git repository."""
+    root = tmp_path / "workshop"
+    root.mkdir()
+    for name in COPIED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=_ignore)
+        elif source.is_file():
+            shutil.copy2(source, root / name)
+    git = ["git", "-c", "user.name=Suite", "-c", "user.email=suite@example.invalid"]
+    subprocess.run([*git, "init", "--quiet", "-b", "main"], cwd=root, check=True)
+    subprocess.run([*git, "add", "--all"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "--quiet", "-m", "learner's clone"], cwd=root, check=True)
+    return root
+
+
+Workshop = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def workshop(repo_copy: Path) -> Workshop:
+    """Run `workshop ARGS…` against the copy, as a learner would in their clone."""
+
+    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", "from workshop.cli import main; main()", *args],
+            cwd=repo_copy,
+            env={**os.environ, "WORKSHOP_ROOT": str(repo_copy), "COLUMNS": "200", **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    return run

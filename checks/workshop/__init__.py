@@ -1,0 +1,1 @@
+"""The Ledger workshop engine: grading plugin, CLI and starter generator."""

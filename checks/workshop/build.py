@@ -1,0 +1,247 @@
+"""The one-source generator: stages and starters are composed from `solutions/`.
+
+`solutions/NN` holds what lesson NN adds or changes, finished. Regions the learner writes sit
+between markers in the file's own comment syntax::
+
+    ### BEGIN SOLUTION implement get_settings() with a cache
+    ...reference code...
+    ### END SOLUTION
+
+* the stage after lesson NN is stage NN-1 with `solutions/NN` laid over it, markers removed;
+* the starter `lessons/NN` is stage NN-1 with `solutions/NN` laid over it, each Python region
+  replaced by `raise NotImplementedError("Lesson NN: <message>")` and each region of another
+  file type by a `TODO Lesson NN: <message>` comment;
+* a region that spans a whole file means "the learner creates this file": the starter omits it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from workshop.lessons import LESSONS, SOLUTIONS, all_lessons, is_hand_written, is_ignored
+
+# Comment syntax per file type; a marker in any other file type is an error.
+_HASH = "#"
+_COMMENT_BY_SUFFIX = {
+    ".py": "###",
+    ".toml": _HASH,
+    ".yml": _HASH,
+    ".yaml": _HASH,
+    ".ini": _HASH,
+    ".cfg": _HASH,
+    ".sh": _HASH,
+    ".mako": _HASH,
+    ".example": _HASH,
+    ".env": _HASH,
+    ".sql": "--",
+}
+_COMMENT_BY_NAME = {"Dockerfile": _HASH, ".dockerignore": _HASH, ".env": _HASH}
+_ANY_MARKER = re.compile(r"\b(BEGIN|END) SOLUTION\b")
+
+
+class MarkerError(ValueError):
+    """A malformed solution file; the message starts with file:line."""
+
+
+def comment_prefix(path: Path) -> str | None:
+    if path.name in _COMMENT_BY_NAME or path.name.startswith("Dockerfile"):
+        return _COMMENT_BY_NAME.get(path.name, _HASH)
+    return _COMMENT_BY_SUFFIX.get(path.suffix)
+
+
+@dataclass(frozen=True)
+class Region:
+    begin: int  # 0-based index of the BEGIN line
+    end: int  # 0-based index of the END line
+    indent: str
+    message: str
+
+
+def parse_regions(path: Path, text: str) -> list[Region]:
+    """The marked regions of one file, or a MarkerError naming file and line."""
+    lines = text.splitlines()
+    prefix = comment_prefix(path)
+    if prefix is None:
+        for number, line in enumerate(lines, 1):
+            if _ANY_MARKER.search(line):
+                raise MarkerError(
+                    f"{path}:{number}: solution marker in a file type the generator does not know "
+                    f"({path.suffix or path.name}); add its comment syntax to workshop/build.py"
+                )
+        return []
+    begin_marker, end_marker = f"{prefix} BEGIN SOLUTION", f"{prefix} END SOLUTION"
+    regions: list[Region] = []
+    open_at: int | None = None
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith(begin_marker):
+            if open_at is not None:
+                raise MarkerError(
+                    f"{path}:{index + 1}: BEGIN SOLUTION inside the region opened at line "
+                    f"{open_at + 1}; regions cannot nest"
+                )
+            message = stripped[len(begin_marker) :].strip()
+            if not message:
+                raise MarkerError(
+                    f"{path}:{index + 1}: BEGIN SOLUTION needs a teaching message, "
+                    f"e.g. `{begin_marker} implement get_settings() with a cache`"
+                )
+            open_at = index
+        elif stripped.startswith(end_marker):
+            if open_at is None:
+                raise MarkerError(f"{path}:{index + 1}: END SOLUTION without a BEGIN SOLUTION")
+            begin_line = lines[open_at]
+            indent = begin_line[: len(begin_line) - len(begin_line.lstrip())]
+            message = begin_line.strip()[len(begin_marker) :].strip()
+            regions.append(Region(open_at, index, indent, message))
+            open_at = None
+        elif _ANY_MARKER.search(line) and stripped.startswith(prefix[0]):
+            raise MarkerError(
+                f"{path}:{index + 1}: malformed marker; write `{begin_marker} <message>` or `{end_marker}`"
+            )
+    if open_at is not None:
+        raise MarkerError(f"{path}:{open_at + 1}: BEGIN SOLUTION is never closed by END SOLUTION")
+    return regions
+
+
+def _spans_whole_file(lines: list[str], region: Region) -> bool:
+    return not any(line.strip() for line in lines[: region.begin] + lines[region.end + 1 :])
+
+
+def _stub(path: Path, region: Region, lesson: str) -> str:
+    text = f"Lesson {lesson}: {region.message}"
+    if path.suffix == ".py":
+        return f"{region.indent}raise NotImplementedError({json.dumps(text, ensure_ascii=False)})"
+    return f"{region.indent}{comment_prefix(path)} TODO {text}"
+
+
+def solved(path: Path, text: str) -> str:
+    """The finished file: markers removed, code kept."""
+    regions = parse_regions(path, text)
+    marker_lines = {r.begin for r in regions} | {r.end for r in regions}
+    lines = text.splitlines(keepends=True)
+    return "".join(line for index, line in enumerate(lines) if index not in marker_lines)
+
+
+def starter(path: Path, text: str, lesson: str) -> str | None:
+    """The learner's file: each region stubbed; None when the learner creates the whole file."""
+    regions = parse_regions(path, text)
+    lines = text.splitlines()
+    if len(regions) == 1 and _spans_whole_file(lines, regions[0]):
+        return None
+    out: list[str] = []
+    cursor = 0
+    for region in regions:
+        out.extend(lines[cursor : region.begin])
+        out.append(_stub(path, region, lesson))
+        cursor = region.end + 1
+    out.extend(lines[cursor:])
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
+def _solution_sources(number: str) -> dict[Path, tuple[Path, str]]:
+    root = SOLUTIONS / number
+    if not root.is_dir():
+        return {}
+    found = {}
+    for source in sorted(root.rglob("*")):
+        relative = source.relative_to(root)
+        if source.is_file() and not is_ignored(relative):
+            found[relative] = (source, source.read_text(encoding="utf-8"))
+    return found
+
+
+def _numbers() -> list[str]:
+    numbers = {lesson.number for lesson in all_lessons()}
+    if SOLUTIONS.is_dir():
+        numbers |= {p.name for p in SOLUTIONS.iterdir() if p.is_dir() and p.name.isdigit()}
+    return sorted(numbers)
+
+
+@cache
+def stage(number: str) -> dict[Path, str]:
+    """Every code file of the finished service after lesson `number`, relative to its folder."""
+    files: dict[Path, str] = {}
+    for earlier in _numbers():
+        if earlier > number:
+            break
+        for relative, (source, text) in _solution_sources(earlier).items():
+            files[relative] = solved(source, text)
+    return files
+
+
+@cache
+def starter_files(number: str) -> dict[Path, str]:
+    """The generated files of `lessons/NN`: the stage before it with this lesson's parts stubbed."""
+    earlier = [n for n in _numbers() if n < number]
+    files = dict(stage(earlier[-1])) if earlier else {}
+    for relative, (source, text) in _solution_sources(number).items():
+        content = starter(source, text, number)
+        if content is None:
+            files.pop(relative, None)
+        else:
+            files[relative] = content
+    return files
+
+
+@dataclass(frozen=True)
+class Drift:
+    path: Path  # absolute path in lessons/NN
+    expected: str | None  # None: the file should not exist
+    actual: str | None  # None: the file does not exist
+
+    def diff(self) -> str:
+        rel = self.path.relative_to(LESSONS.parent)
+        return "".join(
+            difflib.unified_diff(
+                (self.actual or "").splitlines(keepends=True),
+                (self.expected or "").splitlines(keepends=True),
+                fromfile=f"{rel} (on disk)" if self.actual is not None else "/dev/null",
+                tofile=f"{rel} (generated)" if self.expected is not None else "/dev/null",
+            )
+        )
+
+
+def generated_files_on_disk(folder: Path) -> dict[Path, str]:
+    """The files in a lesson folder that the generator owns (not README, checks, notebooks)."""
+    found: dict[Path, str] = {}
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and not is_ignored(relative) and not is_hand_written(relative):
+            try:
+                found[relative] = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                found[relative] = ""  # a binary stray file still counts as drift
+    return found
+
+
+def drift(number: str, expected: dict[Path, str] | None = None) -> list[Drift]:
+    """Where `lessons/NN` differs from what the generator writes (or from `expected`)."""
+    folder = LESSONS / number
+    want = starter_files(number) if expected is None else expected
+    have = generated_files_on_disk(folder)
+    return [
+        Drift(folder / relative, want.get(relative), have.get(relative))
+        for relative in sorted(set(want) | set(have))
+        if want.get(relative) != have.get(relative)
+    ]
+
+
+def all_drift() -> list[Drift]:
+    return [found for number in _numbers() for found in drift(number)]
+
+
+def write(drifts: list[Drift]) -> None:
+    for found in drifts:
+        if found.expected is None:
+            found.path.unlink()
+        else:
+            found.path.parent.mkdir(parents=True, exist_ok=True)
+            found.path.write_text(found.expected, encoding="utf-8")

@@ -1,0 +1,453 @@
+"""`uv run workshop`: the learner's front door, and the maintainer's build and verify commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.syntax import Syntax
+from rich.table import Table
+
+from workshop import build, database
+from workshop.lessons import REPO, STATE, Lesson, LessonNotFound, all_lessons, lesson
+from workshop.safety import replace_files
+
+console = Console(highlight=False)
+app = typer.Typer(
+    help="The Ledger workshop. With no command: your progress and what to do next.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The workshop's PostgreSQL: embedded, or WORKSHOP_DATABASE_URL.")
+app.add_typer(db_app, name="db")
+
+LessonArg = Annotated[str, typer.Argument(help="lesson number, e.g. 05", show_default=False)]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Stop(Exception):
+    """A clear, one-line reason to stop; exits non-zero without a traceback."""
+
+
+def fail(message: str) -> NoReturn:
+    raise Stop(message)
+
+
+def friendly(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn known failures into one red line and a non-zero exit."""
+
+    @wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except (Stop, LessonNotFound, database.DatabaseUnavailable, build.MarkerError) as error:
+            console.print(f"[red]✗[/red] {error}")
+            raise typer.Exit(2 if isinstance(error, LessonNotFound) else 1) from None
+
+    return run
+
+
+def _pytest(folder: Path, *args: str) -> int:
+    return subprocess.call([sys.executable, "-m", "pytest", str(folder.relative_to(REPO)), *args], cwd=REPO)
+
+
+# --- the learner's loop ----------------------------------------------------------------------
+
+
+def _progress() -> dict[str, dict[str, Any]]:
+    path = STATE / "progress.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@app.callback()
+@friendly
+def dashboard(context: typer.Context) -> None:
+    """Show each lesson's progress and the next step."""
+    if context.invoked_subcommand is not None:
+        return
+    progress = _progress()
+    table = Table(title="Ledger workshop", title_justify="left")
+    for column in ("lesson", "title", "checks", "state"):
+        table.add_column(column)
+    upcoming: Lesson | None = None
+    for found in all_lessons():
+        record = progress.get(found.number)
+        if record is None:
+            checks, state = "-", "not started"
+        else:
+            checks = f"{record['passed']}/{record['total']}"
+            state = "[green]done ✓[/green]" if record["passed"] == record["total"] else "in progress"
+        if upcoming is None and (record is None or record["passed"] != record["total"]):
+            upcoming = found
+        table.add_row(found.number, found.title, checks, state)
+    console.print(table)
+    if upcoming is None:
+        console.print("Every lesson passes. Well done!")
+        return
+    console.print(
+        f"Next: read [bold]lessons/{upcoming.number}/README.md[/bold], edit "
+        f"lessons/{upcoming.number}/app, then run [bold]uv run pytest lessons/{upcoming.number}[/bold]"
+        f"\n      (or [bold]uv run workshop watch {upcoming.number}[/bold] to rerun on every save)."
+    )
+
+
+@app.command()
+@friendly
+def check(number: LessonArg) -> None:
+    """Run a lesson's checks (the same as `uv run pytest lessons/NN`)."""
+    raise typer.Exit(_pytest(lesson(number).path))
+
+
+@app.command()
+@friendly
+def watch(number: LessonArg) -> None:
+    """Rerun a lesson's checks every time you save a file in it."""
+    from watchfiles import watch as changes
+
+    found = lesson(number)
+    _pytest(found.path)
+    console.print(f"[dim]Watching lessons/{found.number} — Ctrl-C to stop.[/dim]")
+    try:
+        for _ in changes(found.path, watch_filter=lambda _, path: not path.endswith((".pyc", "~"))):
+            console.clear()
+            _pytest(found.path)
+            console.print(f"[dim]Watching lessons/{found.number} — Ctrl-C to stop.[/dim]")
+    except KeyboardInterrupt:
+        console.print("Stopped watching.")
+
+
+@app.command()
+@friendly
+def hint(number: LessonArg) -> None:
+    """Show the next failing check of a lesson, its hint, and the lesson's hints."""
+    from workshop.verify import run_checks
+
+    found = lesson(number)
+    with console.status(f"Running lesson {found.number}'s checks…"):
+        run = run_checks(found.path)
+    failing = [check for check in run.checks.values() if check["outcome"] == "failed"]
+    if not failing:
+        console.print(f"Lesson {found.number}: {run.passed}/{len(run.checks)} checks pass. Nothing to hint at!")
+        return
+    first = failing[0]
+    console.print(f"[bold]Next check:[/bold] {first['name']}\n  {first['message']}")
+    if first["hint"]:
+        console.print(f"[cyan]Hint:[/cyan] {first['hint']}")
+    readme = found.path / "README.md"
+    text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+    if "## Hints" in text:
+        section = text.split("## Hints", 1)[1].split("\n## ", 1)[0]
+        console.print(Markdown("## Hints" + section))
+
+
+@app.command()
+@friendly
+def diff(number: LessonArg) -> None:
+    """Compare your code in lessons/NN with the reference solution."""
+    found = lesson(number)
+    differences = build.drift(found.number, expected=build.stage(found.number))
+    if not differences:
+        console.print(f"lessons/{found.number} matches the reference solution.")
+        return
+    for difference in differences:
+        console.print(Syntax(difference.diff(), "diff", theme="ansi_dark", background_color="default"))
+    console.print(f"[dim]- your code   + the reference   ({len(differences)} files differ)[/dim]")
+
+
+def _git(*args: str, check: bool = True) -> str:
+    if shutil.which("git") is None:
+        fail("git is not installed; install it (https://git-scm.com/downloads) and try again.")
+    done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        fail(f"git {' '.join(args)} failed: {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout.strip()
+
+
+@app.command()
+@friendly
+def solution(
+    number: LessonArg,
+    branch: Annotated[bool, typer.Option("--branch", help="create and switch to branch solution/NN")] = False,
+) -> None:
+    """Show the reference solution of a lesson, or check it out on a branch of its own."""
+    found = lesson(number)
+    if not branch:
+        for path in sorted(found.solution.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                relative = path.relative_to(found.solution)
+                text = build.solved(path, path.read_text(encoding="utf-8"))
+                console.rule(f"lessons/{found.number}/{relative.as_posix()}")
+                console.print(Syntax(text, "python" if path.suffix == ".py" else "text", line_numbers=True))
+        console.print(f"[dim]To run the checks on it: uv run workshop solution {found.number} --branch[/dim]")
+        return
+    if _git("rev-parse", "--is-inside-work-tree", check=False) != "true":
+        fail("This folder is not a git checkout, so there is nowhere to put a branch. Clone the workshop with git.")
+    if _git("status", "--porcelain"):
+        fail(
+            "You have uncommitted changes; nothing was touched. Keep them first with\n"
+            "    git add -A && git commit -m 'my work'     (or: git stash)\n"
+            f"then run `uv run workshop solution {found.number} --branch` again."
+        )
+    name = f"solution/{found.number}"
+    if _git("branch", "--list", name):
+        fail(f"Branch {name} exists already: `git switch {name}` to see it, or `git branch -D {name}` to make it anew.")
+    previous = _git("branch", "--show-current") or _git("rev-parse", "HEAD")
+    _git("switch", "--quiet", "-c", name)
+    build.write(build.drift(found.number, expected=build.stage(found.number)))
+    _git("add", "--all", str(found.path.relative_to(REPO)))
+    identity = ["-c", "user.name=Ledger workshop", "-c", "user.email=workshop@example.invalid"]
+    if _git("config", "user.email", check=False):
+        identity = []
+    _git(*identity, "commit", "--quiet", "--allow-empty", "-m", f"Reference solution of lesson {found.number}")
+    console.print(
+        f"On branch [bold]{name}[/bold] with lesson {found.number}'s reference solution committed.\n"
+        f"Your work is untouched on [bold]{previous}[/bold]: `git switch {previous}` takes you back."
+    )
+
+
+@app.command()
+@friendly
+def reset(number: LessonArg) -> None:
+    """Restore a lesson's starter files, after saving yours where you can get them back."""
+    found = lesson(number)
+    changed = build.drift(found.number)
+    if not changed:
+        console.print(f"lessons/{found.number} is already the starter; nothing to reset.")
+        return
+    saved = replace_files(changed, f"lesson-{found.number}")
+    if saved is not None:
+        console.print(f"Saved your files of lesson {found.number} to [bold]{saved.relative_to(REPO)}[/bold]")
+    console.print(f"Restored the starter of lesson {found.number} ({len(changed)} files).")
+
+
+# --- the environment ------------------------------------------------------------------------
+
+
+@app.command()
+@friendly
+def doctor() -> None:
+    """Check Python, uv, git, the database, disk, ports and Docker; print a fix for each problem."""
+    problems = 0
+
+    def report(ok: bool | None, what: str, detail: str, fix: str = "") -> None:
+        nonlocal problems
+        mark = {True: "[green]✓[/green]", False: "[red]✗[/red]", None: "[yellow]-[/yellow]"}[ok]
+        console.print(f"{mark} {what}: {detail}")
+        if ok is False:
+            problems += 1
+        if ok is not True and fix:
+            console.print(f"    [dim]fix:[/dim] {fix}")
+
+    version = ".".join(map(str, sys.version_info[:3]))
+    report(sys.version_info >= (3, 11), "Python", version, "install Python 3.11 or newer (uv python install 3.12)")
+    uv = shutil.which("uv")
+    report(uv is not None, "uv", uv or "not on PATH", "pip install uv  (or see docs.astral.sh/uv)")
+    report(shutil.which("git") is not None, "git", shutil.which("git") or "not found", "install git")
+    free = shutil.disk_usage(REPO).free / 2**30
+    report(free >= 1, "disk", f"{free:.1f} GiB free", "free at least 1 GiB for the database and caches")
+    try:
+        target = database.server()
+        ((row,),) = database.run(database.execute(target.dsn(), "SELECT version()"))
+        kind = "embedded" if target.embedded else f"external ({database.ENV_URL})"
+        report(True, "PostgreSQL", f"{kind}: {str(row[0]).split(' on ')[0]}")
+    except database.DatabaseUnavailable as error:
+        report(
+            False,
+            "PostgreSQL",
+            str(error).splitlines()[0],
+            f"`uv run workshop db stop` then again; or set {database.ENV_URL}, or unset it",
+        )
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", 8000))
+            report(True, "port 8000", "free (for `workshop serve`)")
+        except OSError:
+            report(None, "port 8000", "in use", "stop the other server, or `uv run workshop serve NN --port 8001`")
+    docker = shutil.which("docker")
+    engine = docker is not None and subprocess.run([docker, "info"], capture_output=True, timeout=20).returncode == 0
+    report(
+        True if engine else None,
+        "Docker (optional)",
+        "engine running" if engine else ("client only, no engine" if docker else "not installed"),
+        "lesson 08's checks read the files without Docker; an engine adds a real build",
+    )
+    if not (REPO / ".env").is_file():
+        report(None, ".env (optional)", "none", "cp .env.example .env  — to try settings by hand")
+    if problems:
+        fail(f"{problems} problem(s) found; the fixes are above.")
+    console.print("All set.")
+
+
+@db_app.command("start")
+@friendly
+def db_start() -> None:
+    """Start the embedded PostgreSQL (it keeps running between runs)."""
+    target = database.server()
+    console.print(f"PostgreSQL is running: {target.database_url('postgres')}", soft_wrap=True)
+
+
+@db_app.command("stop")
+@friendly
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL."""
+    if os.environ.get(database.ENV_URL):
+        fail(f"{database.ENV_URL} is set: that server is yours to stop (e.g. docker compose stop db).")
+    console.print("Stopped." if database.stop_embedded() else "The embedded PostgreSQL was not running.")
+
+
+@db_app.command("status")
+@friendly
+def db_status() -> None:
+    """Say which PostgreSQL the checks use and whether it runs."""
+    if os.environ.get(database.ENV_URL):
+        console.print(f"External ({database.ENV_URL}): {os.environ[database.ENV_URL]}")
+        return
+    url = database.embedded_status()
+    console.print(f"Embedded: running at {url}" if url else "Embedded: stopped (starts on first use)")
+    console.print(f"Data folder: {database.PGDATA}")
+
+
+@db_app.command("url")
+@friendly
+def db_url(
+    name: Annotated[str, typer.Argument(help="database name")] = "ledger",
+) -> None:
+    """Print the SQLAlchemy URL of a database on the workshop's server (starting it if need be)."""
+    target = database.server()
+    database.run(database.ensure_database(target, name))
+    console.print(target.database_url(name), soft_wrap=True)
+
+
+@app.command()
+@friendly
+def serve(
+    number: LessonArg,
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8000,
+) -> None:
+    """Run a lesson's app with reload on http://127.0.0.1:PORT (docs at /docs)."""
+    found = lesson(number)
+    env = dict(os.environ)
+    if found.number >= "02" and "LEDGER_DATABASE_URL" not in env:
+        target = database.server()
+        database.run(database.ensure_database(target, "ledger"))
+        env["LEDGER_DATABASE_URL"] = target.database_url("ledger")
+    if (found.path / "alembic.ini").is_file():
+        subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=found.path, env=env, check=False)
+    console.print(f"Serving lesson {found.number}: http://127.0.0.1:{port}/docs  (Ctrl-C to stop)")
+    raise typer.Exit(
+        subprocess.call(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "app.main:app",
+                "--app-dir",
+                str(found.path),
+                "--reload",
+                "--reload-dir",
+                str(found.path / "app"),
+                "--port",
+                str(port),
+            ],
+            cwd=found.path,
+            env=env,
+        )
+    )
+
+
+@app.command()
+@friendly
+def docs(port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8001) -> None:
+    """Serve the documentation site on http://127.0.0.1:PORT."""
+    if not (REPO / "mkdocs.yml").is_file():
+        fail("The docs site is not there yet; read the lesson READMEs in lessons/NN/README.md meanwhile.")
+    raise typer.Exit(
+        subprocess.call([sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"], cwd=REPO)
+    )
+
+
+# --- for maintainers ------------------------------------------------------------------------
+
+
+@app.command("build")
+@friendly
+def build_command(
+    check_only: Annotated[bool, typer.Option("--check", help="fail with a diff on drift; write nothing")] = False,
+) -> None:
+    """Regenerate the lesson starters from solutions/ (or check that they are up to date)."""
+    drifts = build.all_drift()
+    if check_only:
+        for found in drifts:
+            console.print(found.diff(), markup=False, end="")
+        if drifts:
+            fail(f"{len(drifts)} generated file(s) differ from solutions/; run `uv run workshop build`.")
+        console.print("Generated files match their sources.")
+        return
+    saved = replace_files(drifts, "build")
+    for found in drifts:
+        console.print(
+            f"wrote {found.path.relative_to(REPO)}"
+            if found.expected is not None
+            else f"removed {found.path.relative_to(REPO)}"
+        )
+    if saved is not None:
+        console.print(f"The files it replaced are saved in {saved.relative_to(REPO)}")
+    console.print(f"{len(drifts)} file(s) regenerated." if drifts else "Everything was up to date.")
+
+
+@app.command()
+@friendly
+def verify(number: Annotated[str | None, typer.Argument(help="one lesson; all when left out")] = None) -> None:
+    """Prove each starter fails for a lesson reason and each solution passes."""
+    from workshop.verify import run_checks, solution_tree
+
+    chosen = [lesson(number)] if number else list(all_lessons())
+    table = Table(title="workshop verify", title_justify="left")
+    for column in ("lesson", "starter", "solution"):
+        table.add_column(column)
+    problems: list[str] = []
+    for found in chosen:
+        with console.status(f"lesson {found.number}…"):
+            starter = run_checks(found.path)
+            with solution_tree(found) as folder:
+                reference = run_checks(folder)
+        starter_problems = starter.problems_as_starter()
+        solution_problems = reference.problems_as_solution(allowed_skips=("engine",))
+        problems += [f"{found.number} starter: {p}" for p in starter_problems]
+        problems += [f"{found.number} solution: {p}" for p in solution_problems]
+        table.add_row(
+            found.number,
+            f"{len(starter.checks) - starter.passed}/{len(starter.checks)} fail"
+            + ("" if not starter_problems else " [red]✗[/red]"),
+            f"{reference.passed}/{len(reference.checks)} pass" + ("" if not solution_problems else " [red]✗[/red]"),
+        )
+    console.print(table)
+    for problem in problems:
+        console.print(f"[red]✗[/red] {problem}")
+    if problems:
+        fail(f"{len(problems)} problem(s).")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,90 @@
+"""Fixtures every lesson's checks can ask for: a clean environment and a real, isolated database.
+
+Isolation: each pytest process gets its own database (cloned from a migrated template once the
+lesson has migrations); each check runs inside an outer transaction that is rolled back, and the
+session under test joins it with SAVEPOINTs, so a check never sees another check's rows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import pytest_asyncio
+
+from workshop import database, grading
+
+if TYPE_CHECKING:  # imported lazily below: lessons without a database should not pay for it
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+LEARNER_PREFIX = "LEDGER_"
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """No LEDGER_* variables and an empty working folder, so the learner's own `.env` stays out."""
+    for name in list(os.environ):
+        if name.startswith(LEARNER_PREFIX):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+
+
+@pytest.fixture(scope="session")
+def database_server() -> database.Server:
+    """The PostgreSQL server of this run: embedded, or WORKSHOP_DATABASE_URL."""
+    return database.server()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def database_url(database_server: database.Server) -> AsyncIterator[str]:
+    """A database of this process's own (migrated when the lesson has migrations), as a URL."""
+    await database.drop_leftovers(database_server)
+    template = None
+    folder = grading.CURRENT["folder"]
+    if isinstance(folder, Path):
+        template = await database.migrated_template(database_server, folder, grading.lesson())
+    name = database.run_database_name(grading.lesson())
+    await database.create_database(database_server, name, template=template)
+    try:
+        yield database_server.database_url(name)
+    finally:
+        await database.drop_database(database_server, name)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def db_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(database_url, pool_size=5, max_overflow=5)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def db_connection(db_engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside an outer transaction that is rolled back after the check."""
+    async with db_engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield connection
+        finally:
+            if transaction.is_active:
+                await transaction.rollback()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def db_session(db_connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    """An AsyncSession whose commits and rollbacks become SAVEPOINTs of the outer transaction."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    session = AsyncSession(bind=db_connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        await session.close()

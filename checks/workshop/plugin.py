@@ -1,0 +1,238 @@
+"""The grading plugin, loaded for every pytest run from pyproject.toml.
+
+It finds the lesson being checked and puts its `app` package on the path, refuses a run that
+spans two lessons, stops a hung check, sorts every failure into todo / teaching / bug, and
+ends the run with a scorecard. The database fixtures live in `workshop.fixtures`.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from collections.abc import Generator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from workshop import grading
+from workshop.grading import CheckTimeout, classify
+from workshop.lessons import LESSONS, STATE, lesson_of_path
+
+pytest_plugins = ["workshop.fixtures"]
+
+_LESSON = pytest.StashKey[str]()
+_RESULTS = pytest.StashKey[dict[str, dict[str, Any]]]()
+_KIND = "workshop_kind"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("workshop_timeout", "seconds before a hung check fails", default="10")
+    parser.addoption(
+        "--workshop-report",
+        metavar="PATH",
+        help="write each check's outcome and failure kind (todo/teaching/bug) as JSON",
+    )
+
+
+def _lesson_folder(config: pytest.Config) -> Path | None:
+    """The one lesson folder this run checks; refuse runs that span two lessons."""
+    base = config.invocation_params.dir
+    targets = [base / str(arg).split("::")[0] for arg in config.args] or [base]
+    folders: dict[str, Path] = {}
+    for target in targets:
+        number = lesson_of_path(target)
+        if number is not None:
+            resolved = target.resolve()
+            index = resolved.parts.index("lessons")
+            folders[number] = Path(*resolved.parts[: index + 2])
+    if len(folders) > 1:
+        numbers = sorted(folders)
+        raise pytest.UsageError(
+            f"One lesson per run, please: you asked for lessons {', '.join(numbers)}.\n"
+            f"Each lesson has its own `app` package, so run them one after another:\n"
+            + "\n".join(f"    uv run pytest lessons/{n}" for n in numbers)
+        )
+    return next(iter(folders.values()), None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_RESULTS] = {}
+    folder = _lesson_folder(config)
+    if folder is None:
+        return
+    config.stash[_LESSON] = folder.name
+    grading.CURRENT.update(lesson=folder.name, folder=folder, base=config.invocation_params.dir)
+    # The lesson's own `app` package wins over any other on the path.
+    sys.path.insert(0, str(folder))
+
+
+# --- timeouts -------------------------------------------------------------------------------
+
+
+def _timer_available() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    return (yield from _with_timeout(item, "check"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
+    return (yield from _with_timeout(item, "setup of the check"))
+
+
+def _with_timeout(item: pytest.Item, what: str) -> Generator[None, object, object]:
+    seconds = float(item.config.getini("workshop_timeout"))
+    if seconds <= 0 or not _timer_available():
+        return (yield)
+    lesson = item.config.stash.get(_LESSON, "??")
+
+    def expire(signum: int, frame: object) -> None:
+        raise CheckTimeout(
+            f"Lesson {lesson}: the {what} did not finish within {seconds:g} s. Look for an "
+            "infinite loop, an await that never returns, or two transactions waiting on each "
+            "other's locks."
+        )
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return (yield)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# --- classification -------------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    results = item.config.stash[_RESULTS]
+    entry = results.setdefault(
+        item.nodeid,
+        {"name": item.name, "outcome": "passed", "kind": None, "message": "", "hint": _hint(item)},
+    )
+    if report.skipped and entry["outcome"] == "passed":
+        entry["outcome"] = "skipped"
+        entry["message"] = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+    if report.failed and call.excinfo is not None and entry["outcome"] != "failed":
+        kind, line = _classify(call.excinfo.value)
+        entry.update(outcome="failed", kind=kind, message=line or _first_line(call.excinfo))
+        report.user_properties.append((_KIND, kind))
+        if kind != "bug":
+            report.longrepr = line  # one line with the location; bugs keep their traceback
+    return report
+
+
+def _classify(error: BaseException) -> tuple[str, str]:
+    from workshop.database import DatabaseUnavailable, MigrationFailed
+
+    if isinstance(error, DatabaseUnavailable):
+        return "environment", f"{error}".splitlines()[0] + "  (run `uv run workshop doctor`)"
+    if isinstance(error, MigrationFailed):
+        lesson = grading.lesson()
+        return "teaching", (
+            f"Lesson {lesson}: `alembic upgrade head` failed on a fresh database; run it yourself "
+            f"in lessons/{lesson} to see why. Last lines: {str(error).strip().splitlines()[-1]}"
+        )
+    return classify(error)
+
+
+def _first_line(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    text = excinfo.exconly().strip()
+    return text.splitlines()[0] if text else excinfo.typename
+
+
+def _hint(item: pytest.Item) -> str:
+    doc = getattr(getattr(item, "obj", None), "__doc__", None) or ""
+    return " ".join(doc.strip().split("\n\n")[0].split()).removeprefix("Hint:").strip()
+
+
+# --- scorecard and reports ------------------------------------------------------------------
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    lesson = config.stash.get(_LESSON, None)
+    results = config.stash[_RESULTS]
+    if lesson is None or not results:
+        return
+    checks = list(results.values())
+    passed = sum(1 for check in checks if check["outcome"] == "passed")
+    write = terminalreporter.write_line
+    terminalreporter.section(f"Lesson {lesson} scorecard", sep="─", bold=True)
+    write(f"Lesson {lesson}: {passed}/{len(checks)} checks pass", bold=True, green=passed == len(checks))
+    failing = [check for check in checks if check["outcome"] == "failed"]
+    if failing:
+        first = failing[0]
+        write("")
+        write(f"Next: {first['name'].replace('_', ' ').removeprefix('test ')}", bold=True)
+        write(f"  {first['message']}")
+        if first["hint"]:
+            write(f"  Hint: {first['hint']}", cyan=True)
+        write(f"  Read: lessons/{lesson}/README.md   ·   more help: uv run workshop hint {lesson}")
+    elif passed == len(checks):
+        following = f"{int(lesson) + 1:02d}"
+        if (LESSONS / following).is_dir():
+            write(f"Well done. Next: lessons/{following}/README.md, then `uv run pytest lessons/{following}`")
+        else:
+            write("Well done: that was the last lesson.")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    results = config.stash.get(_RESULTS, {})
+    lesson = config.stash.get(_LESSON, None)
+    report_path = config.getoption("--workshop-report")
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    errors = reporter.stats.get("error", []) if reporter is not None else []
+    collection_errors = [str(report.nodeid) for report in errors if not hasattr(report, "when")]
+    if report_path:
+        Path(report_path).write_text(
+            json.dumps(
+                {
+                    "lesson": lesson,
+                    "exitstatus": int(exitstatus),
+                    "checks": results,
+                    "collection_errors": collection_errors,
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+    if lesson is not None and results and _is_whole_lesson_run(config):
+        _record_progress(lesson, results)
+
+
+def _is_whole_lesson_run(config: pytest.Config) -> bool:
+    """Progress counts only runs of a whole lesson of this checkout (no -k, -m, or single check)."""
+    if config.getoption("keyword", "") or config.getoption("markexpr", ""):
+        return False
+    if any("::" in str(arg) for arg in config.args):
+        return False
+    folder = grading.CURRENT["folder"]
+    return isinstance(folder, Path) and folder.parent.resolve() == LESSONS.resolve()
+
+
+def _record_progress(lesson: str, results: dict[str, dict[str, Any]]) -> None:
+    path = STATE / "progress.json"
+    try:
+        progress = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        progress = {}
+    progress[lesson] = {
+        "passed": sum(1 for check in results.values() if check["outcome"] == "passed"),
+        "total": len(results),
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    STATE.mkdir(exist_ok=True)
+    path.write_text(json.dumps(progress, indent=2, sort_keys=True), encoding="utf-8")

@@ -1,0 +1,22 @@
+"""The application object: `uvicorn app.main:app` serves it."""
+
+from fastapi import FastAPI
+
+from app import __version__
+from app.api import health
+
+
+def create_app() -> FastAPI:
+    """Build the application. Each later lesson adds its part here: settings, lifespan, routers."""
+    ### BEGIN SOLUTION create FastAPI(title="Ledger", version=__version__) and include health.router (step 4)
+    app = FastAPI(
+        title="Ledger",
+        version=__version__,
+        summary="Accounts, deposits and transfers in integer minor units.",
+    )
+    app.include_router(health.router)
+    return app
+    ### END SOLUTION
+
+
+app = create_app()
