@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,11 +36,8 @@ def repo_copy(tmp_path: Path) -> Path:
     return root
 
 
-Workshop = Callable[..., subprocess.CompletedProcess[str]]
-
-
 @pytest.fixture
-def workshop(repo_copy: Path) -> Workshop:
+def workshop(repo_copy: Path) -> object:
     """Run `workshop ARGS…` against the copy, as a learner would in their clone."""
 
     def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

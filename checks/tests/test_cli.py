@@ -1,0 +1,96 @@
+"""The CLI on a learner's clone: clear errors, progress, and never a lost file."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from workshop.verify import run_checks
+
+Workshop = Callable[..., subprocess.CompletedProcess[str]]  # the `workshop` fixture of conftest.py
+CONFIG = Path("lessons/01/app/core/config.py")
+EDIT = "\n# my work in progress: keep me\n"
+
+
+def _branch(root: Path) -> str:
+    return subprocess.run(["git", "branch", "--show-current"], cwd=root, capture_output=True, text=True).stdout.strip()
+
+
+def test_the_dashboard_shows_the_lessons_and_the_next_step(workshop: Workshop) -> None:
+    done = workshop()
+    assert done.returncode == 0, done.stderr
+    assert "00" in done.stdout and "01" in done.stdout
+    assert "Next: read lessons/00/README.md" in done.stdout
+
+
+def test_the_dashboard_counts_the_checks_of_a_lesson_run(workshop: Workshop, repo_copy: Path) -> None:
+    workshop("check", "00")
+    done = workshop()
+    assert "0/9" in done.stdout and "in progress" in done.stdout
+
+
+def test_a_wrong_lesson_number_is_one_clear_line(workshop: Workshop) -> None:
+    done = workshop("check", "42")
+    assert done.returncode == 2
+    assert done.stdout.strip() == "✗ There is no lesson '42'. Lessons: 00, 01."
+
+
+def test_reset_saves_the_learners_files_before_restoring_the_starter(workshop: Workshop, repo_copy: Path) -> None:
+    starter = (repo_copy / CONFIG).read_text()
+    (repo_copy / CONFIG).write_text(starter + EDIT)
+    done = workshop("reset", "01")
+    assert done.returncode == 0, done.stdout + done.stderr
+    saved_line = next(line for line in done.stdout.splitlines() if "Saved your files" in line)
+    saved = repo_copy / saved_line.split(" to ")[1].strip()
+    assert (saved / CONFIG).read_text() == starter + EDIT
+    assert (repo_copy / CONFIG).read_text() == starter
+
+
+def test_solution_branch_refuses_to_run_over_uncommitted_work(workshop: Workshop, repo_copy: Path) -> None:
+    (repo_copy / CONFIG).write_text((repo_copy / CONFIG).read_text() + EDIT)
+    done = workshop("solution", "01", "--branch")
+    assert done.returncode == 1
+    assert "uncommitted changes; nothing was touched" in done.stdout
+    assert (repo_copy / CONFIG).read_text().endswith(EDIT)
+    assert _branch(repo_copy) == "main"
+
+
+def test_the_checks_pass_on_the_solution_branch(workshop: Workshop, repo_copy: Path) -> None:
+    done = workshop("solution", "01", "--branch")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _branch(repo_copy) == "solution/01"
+    run = run_checks(repo_copy / "lessons" / "01")
+    assert run.problems_as_solution() == [], run.output
+    main = subprocess.run(["git", "show", f"main:{CONFIG.as_posix()}"], cwd=repo_copy, capture_output=True, text=True)
+    assert "NotImplementedError" in main.stdout, "main keeps the starter"
+
+
+def test_solution_branch_outside_git_says_why(workshop: Workshop, repo_copy: Path) -> None:
+    shutil.rmtree(repo_copy / ".git")
+    done = workshop("solution", "01", "--branch")
+    assert done.returncode == 1
+    assert "not a git checkout" in done.stdout
+
+
+def test_build_check_shows_drift_and_build_saves_what_it_replaces(workshop: Workshop, repo_copy: Path) -> None:
+    edited = (repo_copy / CONFIG).read_text() + EDIT
+    (repo_copy / CONFIG).write_text(edited)
+    check = workshop("build", "--check")
+    assert check.returncode == 1
+    assert "my work in progress" in check.stdout
+    done = workshop("build")
+    assert done.returncode == 0
+    saved_line = next(line for line in done.stdout.splitlines() if "saved in" in line)
+    assert (repo_copy / saved_line.split("saved in ")[1].strip() / CONFIG).read_text() == edited
+
+
+def test_a_database_that_is_down_gets_a_fix_not_a_traceback(workshop: Workshop) -> None:
+    down = {"WORKSHOP_DATABASE_URL": "postgresql://postgres@127.0.0.1:9/postgres"}
+    doctor = workshop("doctor", env=down)
+    assert doctor.returncode == 1
+    assert "✗ PostgreSQL: Cannot connect to PostgreSQL at" in doctor.stdout
+    assert "fix:" in doctor.stdout and "Traceback" not in doctor.stdout + doctor.stderr
+    url = workshop("db", "url", env=down)
+    assert url.returncode == 1 and url.stdout.startswith("✗ Cannot connect")

@@ -1,0 +1,106 @@
+"""The grading plugin as a learner meets it: messages, classification, timeouts, one lesson a run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from workshop.lessons import REPO, lesson
+from workshop.verify import run_checks, write_solution_tree
+
+SYNTHETIC = '''
+import pytest
+from workshop.grading import load
+
+
+def test_todo_inside_an_exception_group():
+    raise ExceptionGroup("task group", [NotImplementedError("Lesson 42: write it")])
+
+
+def test_teaching_assertion():
+    assert 1 == 2, "Lesson 42: one is not two (step 1)"
+
+
+def test_plain_bug():
+    assert {"a": 1} == {"a": 2}
+
+
+def test_missing_learner_module():
+    load("app.nowhere")
+
+
+def test_passes():
+    assert True
+'''
+
+
+def _synthetic_lesson(tmp_path: Path) -> Path:
+    folder = tmp_path / "lessons" / "42"
+    (folder / "checks").mkdir(parents=True)
+    (folder / "app").mkdir()
+    (folder / "app" / "__init__.py").write_text("")
+    (folder / "checks" / "test_synthetic.py").write_text(SYNTHETIC)
+    return folder
+
+
+def test_failures_are_classified_and_lesson_failures_take_one_line(tmp_path: Path) -> None:
+    run = run_checks(_synthetic_lesson(tmp_path))
+    kinds = {check["name"]: (check["outcome"], check["kind"]) for check in run.checks.values()}
+    assert kinds == {
+        "test_todo_inside_an_exception_group": ("failed", "todo"),
+        "test_teaching_assertion": ("failed", "teaching"),
+        "test_plain_bug": ("failed", "bug"),
+        "test_missing_learner_module": ("failed", "teaching"),
+        "test_passes": ("passed", None),
+    }
+    assert "checks/test_synthetic.py:11: Lesson 42: one is not two (step 1)" in run.output
+    assert "Lesson 42: cannot import app.nowhere: create app/nowhere.py" in run.output
+    assert "AssertionError" in run.output, "a real bug keeps its traceback"
+    assert "Lesson 42: 1/5 checks pass" in run.output
+    assert "Next: todo inside an exception group" in run.output
+
+
+def _lesson_01_copy(tmp_path: Path) -> Path:
+    return write_solution_tree(lesson("01"), tmp_path)
+
+
+def test_a_syntax_error_in_a_learner_file_names_file_and_line(tmp_path: Path) -> None:
+    folder = _lesson_01_copy(tmp_path)
+    config = folder / "app" / "core" / "config.py"
+    lines = config.read_text().splitlines()
+    lines[29] = "    app_name: str = 'Ledger"  # an unclosed string on line 30
+    config.write_text("\n".join(lines) + "\n")
+    run = run_checks(folder)
+    assert {check["kind"] for check in run.checks.values()} == {"teaching"}, run.output
+    assert "lessons/01/app/core/config.py:30: Python cannot read this file" in run.output
+    assert run.collection_errors == []
+    assert "Lesson 01: 0/16 checks pass" in run.output
+
+
+def test_a_hung_check_fails_with_a_message_within_the_timeout(tmp_path: Path) -> None:
+    folder = _lesson_01_copy(tmp_path)
+    config = folder / "app" / "core" / "config.py"
+    config.write_text(config.read_text().replace("    return Settings()\n", "    while True:\n        pass\n"))
+    started = time.monotonic()
+    run = run_checks(folder, "-k", "cached", "-o", "workshop_timeout=2")
+    elapsed = time.monotonic() - started
+    (check,) = run.checks.values()
+    assert (check["outcome"], check["kind"]) == ("failed", "teaching")
+    assert "did not finish within 2 s" in check["message"]
+    assert elapsed < 10
+
+
+def test_the_default_timeout_is_ten_seconds() -> None:
+    text = (REPO / "pyproject.toml").read_text()
+    assert 'workshop_timeout = "10"' in text
+
+
+def test_a_run_spanning_two_lessons_is_refused() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "lessons/00", "lessons/01"], cwd=REPO, capture_output=True, text=True
+    )
+    assert done.returncode == 4
+    assert "One lesson per run" in done.stderr
+    assert "uv run pytest lessons/00" in done.stderr
