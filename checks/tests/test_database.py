@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from workshop import database
 from workshop.verify import run_checks
 

@@ -33,6 +33,29 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]
     yield tmp_path
 
 
+@pytest.fixture
+def app_env(clean_env: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[str]:
+    """The lesson's app configured for this run's database (environment "test"); yields the URL.
+
+    Clears the `get_settings()` cache before and after, so every check reads its own settings.
+    """
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    monkeypatch.setenv("LEDGER_ENVIRONMENT", "test")
+    monkeypatch.setenv("LEDGER_SECRET_KEY", "a-test-secret-that-is-not-the-default")
+    _clear_settings_cache()
+    yield database_url
+    _clear_settings_cache()
+
+
+def _clear_settings_cache() -> None:
+    import sys
+
+    config = sys.modules.get("app.core.config")
+    cache_clear = getattr(getattr(config, "get_settings", None), "cache_clear", None)
+    if callable(cache_clear):
+        cache_clear()
+
+
 @pytest.fixture(scope="session")
 def database_server() -> database.Server:
     """The PostgreSQL server of this run: embedded, or WORKSHOP_DATABASE_URL."""
@@ -40,15 +63,36 @@ def database_server() -> database.Server:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def database_url(database_server: database.Server) -> AsyncIterator[str]:
-    """A database of this process's own (migrated when the lesson has migrations), as a URL."""
+async def database_template(database_server: database.Server) -> str | None:
+    """The lesson's migrated template database (None before lesson 03 has migrations)."""
     await database.drop_leftovers(database_server)
-    template = None
     folder = grading.CURRENT["folder"]
-    if isinstance(folder, Path):
-        template = await database.migrated_template(database_server, folder, grading.lesson())
+    if not isinstance(folder, Path):
+        return None
+    return await database.migrated_template(database_server, folder, grading.lesson())
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def database_url(database_server: database.Server, database_template: str | None) -> AsyncIterator[str]:
+    """A database of this process's own (migrated when the lesson has migrations), as a URL."""
     name = database.run_database_name(grading.lesson())
-    await database.create_database(database_server, name, template=template)
+    await database.create_database(database_server, name, template=database_template)
+    try:
+        yield database_server.database_url(name)
+    finally:
+        await database.drop_database(database_server, name)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def committed_database_url(
+    database_server: database.Server, database_template: str | None
+) -> AsyncIterator[str]:
+    """A database of the check's own where commits are real (for concurrency checks); dropped after.
+
+    Cloned from the migrated template, so it costs one CREATE DATABASE … TEMPLATE (tens of ms).
+    """
+    name = database.run_database_name(f"{grading.lesson()}_c{os.urandom(3).hex()}")
+    await database.create_database(database_server, name, template=database_template)
     try:
         yield database_server.database_url(name)
     finally:
