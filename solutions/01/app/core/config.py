@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     db_pool_recycle: int = Field(default=1800, ge=-1)
     db_pool_pre_ping: bool = True
     db_echo: bool = False
+
+    # Browser origins allowed to call the API (lesson 06), as JSON: LEDGER_CORS_ORIGINS='["http://localhost:5173"]'
+    cors_origins: list[str] = Field(default_factory=list)
     ### END SOLUTION
 
     @field_validator("database_url")
