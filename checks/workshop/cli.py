@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -155,6 +156,9 @@ def hint(number: LessonArg) -> None:
     text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
     if "## Hints" in text:
         section = text.split("## Hints", 1)[1].split("\n## ", 1)[0]
+        # The README hides each hint in <details>; a terminal shows its summary as a bold title.
+        section = re.sub(r"<summary>(.*?)</summary>", r"**\1**\n", section)
+        section = re.sub(r"</?details>", "", section)
         console.print(Markdown("## Hints" + section))
 
 
