@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from workshop.lessons import REPO
 
 COPIED = ["lessons", "solutions", "pyproject.toml", "README.md", ".gitignore"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from workshop.build import MarkerError, parse_regions, solved, starter
 
 SOURCE = '''def total(a: int, b: int) -> int:

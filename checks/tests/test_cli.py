@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,10 +34,11 @@ def test_the_dashboard_counts_the_checks_of_a_lesson_run(workshop: Workshop, rep
     assert "0/9" in done.stdout and "in progress" in done.stdout
 
 
-def test_a_wrong_lesson_number_is_one_clear_line(workshop: Workshop) -> None:
+def test_a_wrong_lesson_number_is_one_clear_line(workshop: Workshop, repo_copy: Path) -> None:
     done = workshop("check", "42")
     assert done.returncode == 2
-    assert done.stdout.strip() == "✗ There is no lesson '42'. Lessons: 00, 01."
+    known = ", ".join(sorted(p.name for p in (repo_copy / "lessons").iterdir() if p.name.isdigit()))
+    assert done.stdout.strip() == f"✗ There is no lesson '42'. Lessons: {known}."
 
 
 def test_reset_saves_the_learners_files_before_restoring_the_starter(workshop: Workshop, repo_copy: Path) -> None:
@@ -94,3 +98,21 @@ def test_a_database_that_is_down_gets_a_fix_not_a_traceback(workshop: Workshop) 
     assert "fix:" in doctor.stdout and "Traceback" not in doctor.stdout + doctor.stderr
     url = workshop("db", "url", env=down)
     assert url.returncode == 1 and url.stdout.startswith("✗ Cannot connect")
+
+
+def test_only_a_whole_lesson_run_counts_as_progress(repo_copy: Path) -> None:
+    env = {**os.environ, "WORKSHOP_ROOT": str(repo_copy)}
+    one_file = next((repo_copy / "lessons/00/checks").glob("test_*.py"))
+    for target in (str(one_file), f"{one_file}::nothing", "lessons/00"):
+        subprocess.run(
+            [sys.executable, "-m", "pytest", target, "-p", "no:cacheprovider"],
+            cwd=repo_copy,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        progress = repo_copy / ".workshop/progress.json"
+        if target != "lessons/00":
+            assert not progress.exists(), f"`pytest {target}` recorded progress"
+    assert json.loads(progress.read_text())["00"]["total"] == 9

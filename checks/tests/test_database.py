@@ -11,12 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from workshop import database
 from workshop.verify import run_checks
 
 FIXTURE = Path(__file__).parent / "fixtures" / "migrated"
 
-ISOLATION_CHECKS = '''
+ISOLATION_CHECKS = """
 from sqlalchemy import text
 
 COUNT = text("SELECT count(*) FROM notes")
@@ -38,7 +39,7 @@ async def test_a_rollback_in_the_code_under_test_keeps_the_outer_transaction(db_
     await db_session.execute(text("INSERT INTO notes (text) VALUES ('three')"))
     await db_session.rollback()
     assert await db_session.scalar(COUNT) == 0
-'''
+"""
 
 
 def _names(prefix: str) -> list[str]:

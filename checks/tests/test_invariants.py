@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from workshop import build
 from workshop.lessons import Lesson, all_lessons
 from workshop.verify import run_checks, solution_tree

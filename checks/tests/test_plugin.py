@@ -10,7 +10,7 @@ from pathlib import Path
 from workshop.lessons import REPO, lesson
 from workshop.verify import run_checks, write_solution_tree
 
-SYNTHETIC = '''
+SYNTHETIC = """
 import pytest
 from workshop.grading import load
 
@@ -33,7 +33,7 @@ def test_missing_learner_module():
 
 def test_passes():
     assert True
-'''
+"""
 
 
 def _synthetic_lesson(tmp_path: Path) -> Path:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from workshop.lessons import REPO, Lesson, all_lessons
 from workshop.verify import write_solution_tree
 
@@ -52,6 +53,8 @@ def test_the_reference_is_mypy_strict_clean(lesson: Lesson, stages: Path) -> Non
 def test_the_engine_and_checks_are_ruff_clean() -> None:
     done = _tool("ruff", "check", "--no-cache", ".", cwd=REPO)
     assert done.returncode == 0, done.stdout + done.stderr
+    formatted = _tool("ruff", "format", "--check", "--no-cache", ".", cwd=REPO)
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
 
 
 def test_the_engine_is_mypy_strict_clean() -> None:

@@ -350,9 +350,10 @@ def serve(
     found = lesson(number)
     env = dict(os.environ)
     if found.number >= "02" and "LEDGER_DATABASE_URL" not in env:
-        target = database.server()
-        database.run(database.ensure_database(target, "ledger"))
-        env["LEDGER_DATABASE_URL"] = target.database_url("ledger")
+        # One database per lesson: each stage's migrations own their schema and version table.
+        target, name = database.server(), f"ledger_{found.number}"
+        database.run(database.ensure_database(target, name))
+        env["LEDGER_DATABASE_URL"] = target.database_url(name)
     if (found.path / "alembic.ini").is_file():
         subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=found.path, env=env, check=False)
     console.print(f"Serving lesson {found.number}: http://127.0.0.1:{port}/docs  (Ctrl-C to stop)")

@@ -84,9 +84,7 @@ async def database_url(database_server: database.Server, database_template: str 
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def committed_database_url(
-    database_server: database.Server, database_template: str | None
-) -> AsyncIterator[str]:
+async def committed_database_url(database_server: database.Server, database_template: str | None) -> AsyncIterator[str]:
     """A database of the check's own where commits are real (for concurrency checks); dropped after.
 
     Cloned from the migrated template, so it costs one CREATE DATABASE … TEMPLATE (tens of ms).

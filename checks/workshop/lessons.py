@@ -20,6 +20,8 @@ _NUMBER = re.compile(r"^\d{2}$")
 HAND_WRITTEN_DIRS = ("checks",)
 HAND_WRITTEN_SUFFIXES = (".md", ".ipynb")
 IGNORED_PARTS = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".ipynb_checkpoints")
+# A learner's own `.env` holds their local settings: never generated, never compared, never reset.
+IGNORED_NAMES = (".env",)
 
 
 class LessonNotFound(ValueError):
@@ -74,7 +76,11 @@ def lesson_of_path(path: Path) -> str | None:
 
 
 def is_ignored(relative: Path) -> bool:
-    return any(part in IGNORED_PARTS for part in relative.parts) or relative.suffix == ".pyc"
+    return (
+        any(part in IGNORED_PARTS for part in relative.parts)
+        or relative.name in IGNORED_NAMES
+        or relative.suffix == ".pyc"
+    )
 
 
 def is_hand_written(relative: Path) -> bool:

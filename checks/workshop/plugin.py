@@ -217,10 +217,13 @@ def _is_whole_lesson_run(config: pytest.Config) -> bool:
     """Progress counts only runs of a whole lesson of this checkout (no -k, -m, or single check)."""
     if config.getoption("keyword", "") or config.getoption("markexpr", ""):
         return False
-    if any("::" in str(arg) for arg in config.args):
-        return False
     folder = grading.CURRENT["folder"]
-    return isinstance(folder, Path) and folder.parent.resolve() == LESSONS.resolve()
+    if not (isinstance(folder, Path) and folder.parent.resolve() == LESSONS.resolve()):
+        return False
+    # `pytest lessons/05` or `pytest lessons/05/checks` is the whole lesson; one file or one check is not.
+    whole = {folder.resolve(), (folder / "checks").resolve()}
+    here = config.invocation_params.dir
+    return all("::" not in str(arg) and (here / str(arg)).resolve() in whole for arg in config.args)
 
 
 def _record_progress(lesson: str, results: dict[str, dict[str, Any]]) -> None:

@@ -5,6 +5,7 @@ import importlib.util
 import httpx
 import pytest
 from fastapi import FastAPI
+
 from workshop.grading import load
 
 LAYERS = ["core", "crud", "models", "schemas", "services"]

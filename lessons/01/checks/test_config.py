@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr, ValidationError
+
 from workshop.grading import load
 
 pytestmark = pytest.mark.usefixtures("clean_env")
