@@ -1,0 +1,1 @@
+"""SQLAlchemy models: the tables. Models import no other layer of the app."""

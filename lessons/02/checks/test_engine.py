@@ -1,0 +1,78 @@
+"""Lesson 02 checks, steps 1 and 2: the engine takes its pool from Settings; the sessionmaker makes AsyncSessions."""
+
+import pytest
+from sqlalchemy import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from workshop.grading import load
+
+POOL_VARIABLES = {
+    "LEDGER_DB_POOL_SIZE": "7",
+    "LEDGER_DB_MAX_OVERFLOW": "3",
+    "LEDGER_DB_POOL_TIMEOUT": "4.5",
+    "LEDGER_DB_POOL_RECYCLE": "600",
+    "LEDGER_DB_POOL_PRE_PING": "false",
+    "LEDGER_DB_ECHO": "true",
+}
+
+
+async def test_the_engine_takes_its_pool_from_the_settings(app_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hint: every `db_*` setting has a keyword of the same name, minus `db_`, in create_async_engine."""
+    for name, value in POOL_VARIABLES.items():
+        monkeypatch.setenv(name, value)
+    settings = load("app.core.config").Settings()
+    engine = load("app.db.session").create_engine(settings)
+    assert isinstance(engine, AsyncEngine), (
+        f"Lesson 02: create_engine() returned {type(engine).__name__}; return create_async_engine(...) (step 1)"
+    )
+    try:
+        pool = engine.pool
+        actual = {
+            "url": engine.url,
+            "pool_size": pool.size() if hasattr(pool, "size") else None,
+            "max_overflow": getattr(pool, "_max_overflow", None),
+            "pool_timeout": pool.timeout() if hasattr(pool, "timeout") else None,
+            "pool_recycle": getattr(pool, "_recycle", None),
+            "pool_pre_ping": getattr(pool, "_pre_ping", None),
+            "echo": engine.echo,
+        }
+        expected = {
+            "url": make_url(app_env),
+            "pool_size": 7,
+            "max_overflow": 3,
+            "pool_timeout": 4.5,
+            "pool_recycle": 600,
+            "pool_pre_ping": False,
+            "echo": True,
+        }
+        wrong = [
+            f"{key}={actual[key]!r} (expected {expected[key]!r})" for key in expected if actual[key] != expected[key]
+        ]
+        assert not wrong, (
+            f"Lesson 02: with LEDGER_DB_* variables set, the engine has {', '.join(wrong)}; "
+            "pass each setting to create_async_engine (step 1)"
+        )
+    finally:
+        await engine.dispose()
+
+
+async def test_the_sessionmaker_makes_async_sessions_on_the_engine(db_engine: AsyncEngine) -> None:
+    """Hint: `async_sessionmaker(engine, ...)` binds every session it makes to that engine."""
+    factory = load("app.db.session").create_sessionmaker(db_engine)
+    async with factory() as session:
+        assert isinstance(session, AsyncSession), (
+            f"Lesson 02: the sessionmaker made a {type(session).__name__}; use async_sessionmaker (step 2)"
+        )
+        assert session.bind is db_engine, (
+            "Lesson 02: the sessions are not bound to the engine passed to create_sessionmaker (step 2)"
+        )
+
+
+async def test_sessions_do_not_expire_objects_on_commit(db_engine: AsyncEngine) -> None:
+    """Hint: an expired attribute reloads with a query, and async code cannot run one behind your back."""
+    factory = load("app.db.session").create_sessionmaker(db_engine)
+    async with factory() as session:
+        assert session.sync_session.expire_on_commit is False, (
+            "Lesson 02: the sessions expire objects on commit; pass expire_on_commit=False to "
+            "async_sessionmaker (step 2)"
+        )

@@ -1,0 +1,1 @@
+"""Repositories: add, query and flush rows through an AsyncSession. They never commit."""

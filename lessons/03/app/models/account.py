@@ -1,0 +1,22 @@
+"""An account holds money of one currency, in integer minor units (cents), never below zero."""
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, uuid7
+
+if TYPE_CHECKING:
+    from app.models.entry import Entry
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    raise NotImplementedError("Lesson 03: declare the columns and CHECK constraints of accounts (step 3)")
+
+    def __repr__(self) -> str:
+        return f"Account(id={self.id}, owner={self.owner!r}, balance={self.balance} {self.currency})"

@@ -1,0 +1,197 @@
+"""Lesson 03 checks, steps 2-4: the declarative base, UUIDv7 ids, and the Account and Entry models.
+
+The first four read the models without a database. The last two write rows, so they need the
+migrated database too: they pass once step 6 is done.
+"""
+
+import time
+import uuid
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.schema import CreateTable
+
+from workshop.grading import load
+
+DIALECT = postgresql.dialect()
+
+
+def models() -> Any:
+    return load("app.models")
+
+
+def columns(table: Table) -> dict[str, tuple[str, bool, bool]]:
+    """name → (PostgreSQL type, nullable, has a server default)."""
+    return {
+        column.name: (column.type.compile(dialect=DIALECT), bool(column.nullable), column.server_default is not None)
+        for column in table.columns
+    }
+
+
+def test_uuid7_makes_version_7_ids_in_time_order() -> None:
+    """Hint: 48 bits of Unix milliseconds first, then the version (7), the variant, random bits."""
+    uuid7 = models().uuid7
+    ids = []
+    for _ in range(3):
+        ids.append(uuid7())
+        time.sleep(0.002)  # a new millisecond: the order must follow the clock
+    assert all(isinstance(value, uuid.UUID) for value in ids), (
+        f"Lesson 03: uuid7() returned {type(ids[0]).__name__}; return a uuid.UUID (step 2)"
+    )
+    versions = [value.version for value in ids]
+    assert versions == [7, 7, 7], (
+        f"Lesson 03: uuid7() made ids of version {versions}; set the 4 version bits to 7 (step 2)"
+    )
+    assert all(value.variant == uuid.RFC_4122 for value in ids), (
+        "Lesson 03: set the two variant bits to 0b10, the RFC 9562 variant (step 2)"
+    )
+    assert ids == sorted(ids), (
+        "Lesson 03: ids made later sort first; put the milliseconds in the 48 most significant bits (step 2)"
+    )
+    milliseconds = ids[0].int >> 80
+    assert abs(milliseconds - time.time() * 1000) < 60_000, (
+        f"Lesson 03: the first 48 bits of {ids[0]} are not the current Unix time in milliseconds (step 2)"
+    )
+    assert len({uuid7() for _ in range(1000)}) == 1000, "Lesson 03: uuid7() repeats itself; add random bits (step 2)"
+
+
+def test_the_naming_convention_names_every_constraint() -> None:
+    """Hint: `metadata = MetaData(naming_convention=NAMING_CONVENTION)` in the body of Base."""
+    found = models()
+    ddl = " ".join(str(CreateTable(model.__table__).compile(dialect=DIALECT)) for model in (found.Account, found.Entry))
+    names = [
+        "pk_accounts",
+        "ck_accounts_balance_not_negative",
+        "ck_accounts_currency_is_iso_code",
+        "pk_entries",
+        "fk_entries_account_id_accounts",
+        "ck_entries_amount_not_zero",
+    ]
+    missing = [name for name in names if f"CONSTRAINT {name} " not in ddl]
+    assert not missing, (
+        f"Lesson 03: the DDL of the models has no constraint named {', '.join(missing)}; give Base a "
+        "MetaData with the naming convention, and name the CHECK constraints (steps 2-4)"
+    )
+    indexes = {str(index.name) for index in found.Entry.__table__.indexes}
+    assert indexes == {"ix_entries_account_id", "ix_entries_transfer_id"}, (
+        f"Lesson 03: the indexes of entries are named {sorted(indexes)}; expected ix_entries_account_id and "
+        "ix_entries_transfer_id: index=True on both columns (step 4)"
+    )
+
+
+def test_accounts_has_the_columns_of_the_contract() -> None:
+    """Hint: money is `BigInteger` in minor units (cents), never Float or Numeric; see the table in step 3."""
+    table = models().Account.__table__
+    expected = {
+        "id": ("UUID", False, False),
+        "owner": ("VARCHAR(100)", False, False),
+        "currency": ("VARCHAR(3)", False, False),
+        "balance": ("BIGINT", False, True),
+        "created_at": ("TIMESTAMP WITH TIME ZONE", False, True),
+    }
+    actual = columns(table)
+    for name, (kind, nullable, server_default) in expected.items():
+        assert name in actual, f"Lesson 03: accounts has no column {name!r}; it has {sorted(actual)} (step 3)"
+        assert actual[name][0] == kind, f"Lesson 03: accounts.{name} is {actual[name][0]}; make it {kind} (step 3)"
+        assert actual[name][1] == nullable, (
+            f"Lesson 03: accounts.{name} may be NULL; a Mapped[...] without `| None` is NOT NULL (step 3)"
+        )
+        assert actual[name][2] == server_default, (
+            f"Lesson 03: accounts.{name} {'needs' if server_default else 'should have no'} a server default: "
+            "the database fills it when a row is inserted without it (step 3)"
+        )
+    assert set(actual) == set(expected), (
+        f"Lesson 03: accounts has extra columns {sorted(set(actual) - set(expected))} (step 3)"
+    )
+    assert [column.name for column in table.primary_key.columns] == ["id"], (
+        "Lesson 03: the primary key of accounts is its `id` (step 3)"
+    )
+
+
+def test_entries_has_the_columns_of_the_contract() -> None:
+    """Hint: `transfer_id: Mapped[uuid.UUID | None]` is the one column that may be NULL (a deposit has none)."""
+    table = models().Entry.__table__
+    expected = {
+        "id": ("UUID", False, False),
+        "account_id": ("UUID", False, False),
+        "amount": ("BIGINT", False, False),
+        "transfer_id": ("UUID", True, False),
+        "created_at": ("TIMESTAMP WITH TIME ZONE", False, True),
+    }
+    actual = columns(table)
+    for name, (kind, nullable, server_default) in expected.items():
+        assert name in actual, f"Lesson 03: entries has no column {name!r}; it has {sorted(actual)} (step 4)"
+        assert actual[name][0] == kind, f"Lesson 03: entries.{name} is {actual[name][0]}; make it {kind} (step 4)"
+        assert actual[name][1] == nullable, (
+            f"Lesson 03: entries.{name} should {'allow' if nullable else 'refuse'} NULL (step 4)"
+        )
+        assert actual[name][2] == server_default, (
+            f"Lesson 03: entries.{name} {'needs' if server_default else 'should have no'} a server default (step 4)"
+        )
+    assert set(actual) == set(expected), (
+        f"Lesson 03: entries has extra columns {sorted(set(actual) - set(expected))} (step 4)"
+    )
+    targets = {(key.parent.name, key.column.table.name, key.column.name) for key in table.foreign_keys}
+    assert targets == {("account_id", "accounts", "id")}, (
+        f"Lesson 03: entries' foreign keys are {sorted(targets)}; account_id must reference accounts.id (step 4)"
+    )
+
+
+async def test_a_new_account_gets_a_uuid7_id_and_a_zero_balance(db_session: AsyncSession) -> None:
+    """Hint: `mapped_column(primary_key=True, default=uuid7)`: pass the function, do not call it."""
+    Account = models().Account
+    first, second = Account(owner="Ada", currency="EUR"), Account(owner="Grace", currency="USD")
+    db_session.add(first)
+    await db_session.flush()
+    time.sleep(0.002)
+    db_session.add(second)
+    await db_session.flush()
+    assert isinstance(first.id, uuid.UUID) and first.id.version == 7, (
+        f"Lesson 03: a new account got the id {first.id!r}; default=uuid7 makes a version-7 UUID (step 3)"
+    )
+    assert first.id < second.id, "Lesson 03: a later account got a smaller id; use default=uuid7 (step 3)"
+    assert first.balance == 0, f"Lesson 03: a new account's balance is {first.balance!r}; default it to 0 (step 3)"
+
+
+async def test_relationships_refuse_to_load_lazily(db_session: AsyncSession) -> None:
+    """Hint: `relationship(back_populates=…, lazy="raise")` on both sides; load with `selectinload()`."""
+    found = models()
+    account = found.Account(owner="Ada", currency="EUR", balance=500)
+    db_session.add(account)
+    await db_session.flush()
+    db_session.add(found.Entry(account_id=account.id, amount=500))
+    await db_session.flush()
+    account_id = account.id
+    db_session.expunge_all()
+
+    # Inside run_sync a lazy load *could* run (no MissingGreenlet), so only lazy="raise" stops it.
+    def touch(session: Session, side: str) -> None:
+        loaded = session.get(found.Account, account_id)
+        assert loaded is not None
+        if side == "entries":
+            _ = loaded.entries
+        else:
+            _ = session.scalars(select(found.Entry).where(found.Entry.account_id == account_id)).one().account
+
+    for side, model in (("entries", "Account"), ("account", "Entry")):
+        try:
+            await db_session.run_sync(touch, side)
+        except InvalidRequestError as error:
+            assert "lazy='raise'" in str(error), f"Lesson 03: touching {model}.{side} failed: {error} (steps 3-4)"
+        else:
+            raise AssertionError(
+                f"Lesson 03: {model}.{side} loaded itself with a hidden query; declare the relationship "
+                'with lazy="raise" (steps 3-4)'
+            )
+        db_session.expunge_all()
+
+    loaded = await db_session.scalar(
+        select(found.Account).where(found.Account.id == account_id).options(selectinload(found.Account.entries))
+    )
+    assert loaded is not None and [entry.amount for entry in loaded.entries] == [500], (
+        "Lesson 03: selectinload(Account.entries) should load the account's entries; check back_populates (steps 3-4)"
+    )

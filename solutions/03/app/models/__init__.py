@@ -1,0 +1,10 @@
+"""SQLAlchemy models: the tables. Models import no other layer of the app.
+
+Importing this package registers every table on `Base.metadata` (Alembic's autogenerate needs that).
+"""
+
+from app.models.account import Account
+from app.models.base import Base, uuid7
+from app.models.entry import Entry
+
+__all__ = ["Account", "Base", "Entry", "uuid7"]
