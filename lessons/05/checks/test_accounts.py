@@ -1,0 +1,180 @@
+"""Lesson 05 checks, steps 1 and 2: AccountService opens, finds, lists, takes deposits and writes statements.
+
+Each check runs on `db_session`: what your service writes is rolled back after the check.
+"""
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from workshop.grading import load
+
+from .conftest import add_accounts, balance_of, balances, committed_accounts, count_entries, entries_of, refused
+
+
+def account_service(session: AsyncSession) -> Any:
+    return load("app.services.accounts").AccountService(session)
+
+
+def errors() -> Any:
+    return load("app.services.errors")
+
+
+async def test_open_creates_an_empty_account(db_session: AsyncSession) -> None:
+    """Hint: build `Account(owner=…, currency=…, balance=0)` and hand it to `AccountRepository.add`."""
+    account = await account_service(db_session).open(owner="Ada", currency="EUR")
+    assert isinstance(account, load("app.models").Account), (
+        f"Lesson 05: open() returned {type(account).__name__}; return the new Account (step 1)"
+    )
+    assert account.id is not None and account.created_at is not None, (
+        "Lesson 05: the account from open() has no id or created_at yet; add it through "
+        "AccountRepository.add, which flushes (step 1)"
+    )
+    assert (account.owner, account.currency, await balance_of(db_session, account.id)) == ("Ada", "EUR", 0), (
+        f"Lesson 05: open(owner='Ada', currency='EUR') stored owner={account.owner!r}, "
+        f"currency={account.currency!r}, balance={account.balance!r}; expected 'Ada', 'EUR', 0 (step 1)"
+    )
+
+
+async def test_get_returns_the_account_with_that_id(db_session: AsyncSession) -> None:
+    """Hint: the repository already finds it; the service decides what a missing one means."""
+    (account,) = await add_accounts(db_session, 500)
+    found = await account_service(db_session).get(account.id)
+    assert getattr(found, "id", None) == account.id, (
+        f"Lesson 05: get({account.id}) returned {found!r}, not that account (step 1)"
+    )
+
+
+async def test_get_raises_account_not_found_for_an_unknown_id(db_session: AsyncSession) -> None:
+    """Hint: a repository returns None; a service raises a domain error that says what is wrong."""
+    unknown = uuid.uuid4()
+    error = await refused(
+        account_service(db_session).get(unknown), errors().AccountNotFound, "get() of an unknown id", step=1
+    )
+    assert error.code == "account_not_found"
+
+
+async def test_list_returns_pages_of_accounts_oldest_first(db_session: AsyncSession) -> None:
+    """Hint: pass `limit` and `offset` through to `AccountRepository.list`."""
+    ids = [account.id for account in await add_accounts(db_session, 1, 2, 3)]
+    service = account_service(db_session)
+    first = [account.id for account in await service.list(limit=2, offset=0)]
+    second = [account.id for account in await service.list(limit=2, offset=2)]
+    assert (first, second) == (sorted(ids)[:2], sorted(ids)[2:]), (
+        f"Lesson 05: with 3 accounts, list(limit=2, offset=0) gave {len(first)} and list(limit=2, offset=2) "
+        f"gave {len(second)}, not 2 then 1 in id order; pass limit and offset to the repository (step 1)"
+    )
+
+
+async def test_a_deposit_adds_to_the_balance(db_session: AsyncSession) -> None:
+    """Hint: lock the row with `get_for_update`, then `account.balance += amount`; the flush writes it."""
+    (account,) = await add_accounts(db_session, 1_000)
+    returned = await account_service(db_session).deposit(account.id, 250)
+    stored = await balance_of(db_session, account.id)
+    assert stored == 1_250, (
+        f"Lesson 05: depositing 250 into an account holding 1000 left {stored} in the database; expected 1250 (step 2)"
+    )
+    assert getattr(returned, "balance", None) == 1_250, (
+        f"Lesson 05: deposit() returned {returned!r}; return the account with its new balance (step 2)"
+    )
+
+
+async def test_a_deposit_writes_one_entry_without_a_transfer_id(db_session: AsyncSession) -> None:
+    """Hint: one `Entry(account_id=…, amount=amount, transfer_id=None)` through `EntryRepository.add`."""
+    (account,) = await add_accounts(db_session, 0)
+    await account_service(db_session).deposit(account.id, 700)
+    written = [(entry.amount, entry.transfer_id) for entry in await entries_of(db_session, account.id)]
+    assert written == [(700, None)], (
+        f"Lesson 05: a deposit of 700 wrote the entries (amount, transfer_id) {written}; "
+        "expected exactly one: (700, None) (step 2)"
+    )
+
+
+@pytest.mark.parametrize("amount", [0, -50])
+async def test_a_deposit_of_zero_or_less_is_refused(db_session: AsyncSession, amount: int) -> None:
+    """Hint: check the amount first, before you touch the database; raise InvalidAmount(amount)."""
+    (account,) = await add_accounts(db_session, 100)
+    await refused(
+        account_service(db_session).deposit(account.id, amount), errors().InvalidAmount, f"a deposit of {amount}", 2
+    )
+    assert await balance_of(db_session, account.id) == 100, (
+        f"Lesson 05: a refused deposit of {amount} changed the balance; refuse it before writing (step 2)"
+    )
+
+
+async def test_a_deposit_into_an_unknown_account_is_refused(db_session: AsyncSession) -> None:
+    """Hint: `get_for_update` returns None for an id that is not there."""
+    before = await count_entries(db_session)
+    await refused(
+        account_service(db_session).deposit(uuid.uuid4(), 100), errors().AccountNotFound, "a deposit to nowhere", 2
+    )
+    assert await count_entries(db_session) == before, (
+        "Lesson 05: a deposit into an unknown account wrote an entry (step 2)"
+    )
+
+
+async def test_concurrent_deposits_are_never_lost(committed_sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Hint: read-modify-write is safe only under the row lock: `get_for_update`, then add. See race.ipynb."""
+    (account_id,) = await committed_accounts(committed_sessions, 0)
+
+    async def deposit() -> None:
+        async with committed_sessions() as session:
+            await account_service(session).deposit(account_id, 5)
+            await session.commit()
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(20):
+            group.create_task(deposit())
+    (final,) = await balances(committed_sessions, [account_id])
+    assert final == 100, (
+        f"Lesson 05: 20 concurrent deposits of 5 left a balance of {final}, not 100: deposits were lost. "
+        "Lock the row with AccountRepository.get_for_update before you change the balance (step 2)"
+    )
+
+
+async def test_the_statement_lists_the_entries_of_that_account_only(db_session: AsyncSession) -> None:
+    """Hint: `EntryRepository.for_account(account_id, limit=…, offset=…)`."""
+    mine, other = await add_accounts(db_session, 0, 0)
+    Entry = load("app.models").Entry
+    db_session.add_all(
+        [
+            Entry(account_id=mine.id, amount=100),
+            Entry(account_id=mine.id, amount=-30),
+            Entry(account_id=other.id, amount=999),
+        ]
+    )
+    await db_session.flush()
+    page = await account_service(db_session).statement(mine.id, limit=10, offset=0)
+    amounts = sorted(entry.amount for entry in page)
+    assert amounts == [-30, 100], (
+        f"Lesson 05: the statement of an account with entries 100 and -30 holds amounts {amounts} (step 2)"
+    )
+    one = await account_service(db_session).statement(mine.id, limit=1, offset=1)
+    assert len(one) == 1, f"Lesson 05: statement(limit=1, offset=1) gave {len(one)} entries, not 1 (step 2)"
+
+
+async def test_the_statement_of_an_unknown_account_is_refused(db_session: AsyncSession) -> None:
+    """Hint: "no such account" and "no entries yet" are different answers: check that the account exists."""
+    await refused(
+        account_service(db_session).statement(uuid.uuid4()), errors().AccountNotFound, "statement() of nobody", 2
+    )
+
+
+async def test_the_account_service_never_commits(db_session: AsyncSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hint: repositories flush; the request's session dependency commits once, at the end."""
+    commits: list[str] = []
+
+    async def spy() -> None:
+        commits.append("commit")
+
+    monkeypatch.setattr(db_session, "commit", spy)
+    service = account_service(db_session)
+    account = await service.open(owner="Grace", currency="USD")
+    await service.deposit(account.id, 10)
+    assert commits == [], (
+        f"Lesson 05: open() and deposit() called session.commit() {len(commits)} time(s); a service flushes "
+        "and leaves the commit to get_session, so a request's writes land together (steps 1-2)"
+    )

@@ -1,0 +1,176 @@
+"""Lesson 05 checks, step 3: transfers running at the same time keep the books right and never deadlock.
+
+These checks commit for real, on a fresh database of their own (`committed_sessions`): each
+transfer runs in its own session, on its own connection, as concurrent requests do. A service
+that takes the two row locks in request order lets A→B and B→A each hold the lock the other
+waits for; PostgreSQL breaks such a deadlock after `deadlock_timeout` (1 s) by failing one of them.
+"""
+
+import asyncio
+import random
+import time
+import uuid
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from workshop.grading import load
+
+from .conftest import balances, committed_accounts, is_deadlock
+
+LOCK_ORDER = "lock both accounts in sorted id order, `for account_id in sorted((source_id, target_id))` (step 3)"
+# Lock requests that wait for this session's transaction (pg_locks is live, not a snapshot).
+WAITING_FOR_ME = text(
+    "SELECT count(*) FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+)
+
+
+def transfer_service(session: AsyncSession) -> Any:
+    return load("app.services.transfers").TransferService(session)
+
+
+def lesson_failure(group: BaseExceptionGroup[Any], what: str) -> AssertionError | None:
+    """A lesson message for the deadlock or the negative balance inside `group`, if there is one."""
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        else:
+            leaves.append(current)
+    if any(isinstance(leaf, NotImplementedError) for leaf in leaves):
+        return None  # a stub: let the engine report it as a todo
+    if any(is_deadlock(leaf) for leaf in leaves):
+        return AssertionError(
+            f"Lesson 05: {what}: PostgreSQL detected a deadlock (two transfers each held the lock the other "
+            f"needed) and aborted one of them; {LOCK_ORDER}"
+        )
+    if any(isinstance(leaf, IntegrityError) for leaf in leaves):
+        return AssertionError(
+            f"Lesson 05: {what}: the database refused a negative balance (its CHECK constraint); compare the "
+            "balance with the amount after you lock the rows, and raise InsufficientFunds (step 3)"
+        )
+    return None
+
+
+async def test_a_transfer_locks_the_account_with_the_smaller_id_first(
+    committed_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Hint: not the source first, not the target first: the smaller id first, whatever the direction."""
+    low, high = sorted(await committed_accounts(committed_sessions, 100, 100))
+
+    async def transfer_high_to_low() -> None:
+        async with committed_sessions() as session:
+            await transfer_service(session).transfer(source_id=high, target_id=low, amount=10)
+            await session.commit()
+
+    async with committed_sessions() as other:
+        # Another transaction holds the smaller id. A transfer high → low must queue for it
+        # while holding nothing; one that locks in request order already holds `high`.
+        await other.execute(text("SELECT id FROM accounts WHERE id = :id FOR UPDATE"), {"id": low})
+        task = asyncio.create_task(transfer_high_to_low())
+        waiting = 0
+        deadline = time.monotonic() + 3
+        while not task.done() and waiting == 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+            waiting = (await other.execute(WAITING_FOR_ME)).scalar_one()
+        holds_high = False
+        if waiting:
+            try:
+                async with other.begin_nested():
+                    await other.execute(text("SELECT id FROM accounts WHERE id = :id FOR UPDATE NOWAIT"), {"id": high})
+            except DBAPIError:
+                holds_high = True  # lock_not_available: the transfer already holds it
+        await other.rollback()  # release the lock: the transfer can finish now
+    await task
+    assert waiting, (
+        "Lesson 05: another transaction held a row lock on one of the accounts, and the transfer did not wait "
+        "for it: lock both rows with AccountRepository.get_for_update (SELECT … FOR UPDATE) (step 3)"
+    )
+    assert not holds_high, (
+        "Lesson 05: while it waited for the account with the smaller id, the transfer already held the lock "
+        f"on the other one: that is request order, which deadlocks when transfers cross; {LOCK_ORDER}"
+    )
+
+
+async def test_sixty_concurrent_transfers_keep_the_total_and_never_deadlock(
+    committed_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Hint: if A→B and B→A can each grab their first lock, they wait for each other forever. Sort the ids."""
+    ids = await committed_accounts(committed_sessions, 1_000, 1_000, 1_000, 1_000)
+    rng = random.Random(5)
+    pairs = [rng.sample(ids, 2) for _ in range(30)]
+    requests = [(a, b, rng.randint(1, 200)) for a, b in pairs] + [(b, a, rng.randint(1, 200)) for a, b in pairs]
+    rng.shuffle(requests)  # 60 transfers, every pair in both directions
+    errors = load("app.services.errors")
+    outcomes: list[str] = []
+
+    async def transfer(source: uuid.UUID, target: uuid.UUID, amount: int) -> None:
+        async with committed_sessions() as session:
+            try:
+                await transfer_service(session).transfer(source_id=source, target_id=target, amount=amount)
+                await session.commit()
+                outcomes.append("done")
+            except errors.InsufficientFunds:
+                outcomes.append("refused")
+
+    try:
+        async with asyncio.timeout(8), asyncio.TaskGroup() as group:
+            for request in requests:
+                group.create_task(transfer(*request))
+    except TimeoutError:
+        raise AssertionError(
+            f"Lesson 05: 60 concurrent transfers did not finish within 8 s ({len(outcomes)} did); transactions "
+            f"are waiting for each other's locks. {LOCK_ORDER}"
+        ) from None
+    except BaseExceptionGroup as group:
+        failure = lesson_failure(group, "60 concurrent transfers over 4 accounts")
+        if failure is None:
+            raise
+        raise failure from None
+    final = await balances(committed_sessions, ids)
+    assert sum(final) == 4_000, (
+        f"Lesson 05: after 60 concurrent transfers the 4 balances sum to {sum(final)}, not 4000: an update was "
+        "lost. Read and change the balances only under the row locks of get_for_update (step 3)"
+    )
+    assert min(final) >= 0 and outcomes.count("done") > 0, (
+        f"Lesson 05: after 60 concurrent transfers the balances are {final} (step 3)"
+    )
+
+
+async def test_concurrent_overdrafts_never_make_a_balance_negative(
+    committed_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Hint: the balance you compare with the amount must be read under the lock, or two requests spend it twice."""
+    source, target = await committed_accounts(committed_sessions, 100, 0)
+    InsufficientFunds = load("app.services.errors").InsufficientFunds
+    done: list[int] = []
+
+    async def spend() -> None:
+        async with committed_sessions() as session:
+            try:
+                await transfer_service(session).transfer(source_id=source, target_id=target, amount=30)
+                await session.commit()
+                done.append(30)
+            except InsufficientFunds:
+                pass
+
+    try:
+        async with asyncio.timeout(8), asyncio.TaskGroup() as group:
+            for _ in range(20):
+                group.create_task(spend())
+    except TimeoutError:
+        raise AssertionError(f"Lesson 05: 20 concurrent transfers did not finish within 8 s; {LOCK_ORDER}") from None
+    except BaseExceptionGroup as group:
+        failure = lesson_failure(group, "20 concurrent transfers of 30 from an account holding 100")
+        if failure is None:
+            raise
+        raise failure from None
+    final = await balances(committed_sessions, [source, target])
+    assert (len(done), final) == (3, [10, 90]), (
+        f"Lesson 05: 20 concurrent transfers of 30 from an account holding 100: {len(done)} succeeded and the "
+        f"balances are {final}; exactly 3 fit (leaving [10, 90]). Check the funds under the row lock (step 3)"
+    )

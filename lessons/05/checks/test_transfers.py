@@ -1,0 +1,187 @@
+"""Lesson 05 checks, step 3: a transfer follows every rule, moves the money exactly, and is all or nothing.
+
+Each check runs on `db_session`: what your service writes is rolled back after the check.
+"""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from workshop.grading import load
+
+from .conftest import add_accounts, balance_of, count_entries, entries_of, refused
+
+
+def transfer_service(session: AsyncSession) -> Any:
+    return load("app.services.transfers").TransferService(session)
+
+
+def errors() -> Any:
+    return load("app.services.errors")
+
+
+async def unchanged(
+    session: AsyncSession,
+    ids: Sequence[uuid.UUID],
+    expected: Sequence[int],
+    what: str,
+    advice: str = "check every rule before you change a balance",
+) -> None:
+    now = [await balance_of(session, account_id) for account_id in ids]
+    assert now == list(expected), (
+        f"Lesson 05: after {what} the balances are {now}, not {list(expected)}: {advice} (step 3)"
+    )
+
+
+async def test_a_transfer_moves_the_amount_from_source_to_target(db_session: AsyncSession) -> None:
+    """Hint: under the locks, `source.balance -= amount` and `target.balance += amount`."""
+    source, target = await add_accounts(db_session, 1_000, 50)
+    result = await transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=300)
+    after = [await balance_of(db_session, source.id), await balance_of(db_session, target.id)]
+    assert after == [700, 350], (
+        f"Lesson 05: moving 300 from 1000 to 50 left balances {after}; expected [700, 350] (step 3)"
+    )
+    TransferResult = load("app.services.transfers").TransferResult
+    assert isinstance(result, TransferResult), (
+        f"Lesson 05: transfer() returned {type(result).__name__}; return a TransferResult (step 3)"
+    )
+    described = (result.source_id, result.target_id, result.amount, result.currency, result.replayed)
+    assert described == (source.id, target.id, 300, "EUR", False), (
+        f"Lesson 05: the TransferResult says (source, target, amount, currency, replayed) = {described}; "
+        "expected the request's accounts, 300, 'EUR', False (step 3)"
+    )
+
+
+async def test_a_transfer_writes_two_entries_that_sum_to_zero_and_share_its_id(db_session: AsyncSession) -> None:
+    """Hint: `EntryRepository.add_all([Entry(source, -amount, transfer_id), Entry(target, +amount, transfer_id)])`."""
+    source, target = await add_accounts(db_session, 500, 0)
+    result = await transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=120)
+    written = sorted(
+        (entry.amount, entry.account_id == source.id, entry.transfer_id)
+        for entry in await entries_of(db_session, source.id, target.id)
+    )
+    expected = [(-120, True, result.transfer_id), (120, False, result.transfer_id)]
+    assert written == expected, (
+        "Lesson 05: a transfer of 120 must write two entries: -120 on the source and +120 on the target, both "
+        f"with the result's transfer_id. Found (amount, on source?, transfer_id): {written} (step 3)"
+    )
+
+
+@pytest.mark.parametrize("amount", [0, -10])
+async def test_a_transfer_of_zero_or_less_is_refused(db_session: AsyncSession, amount: int) -> None:
+    """Hint: the cheapest rules first: check the amount before any query."""
+    source, target = await add_accounts(db_session, 100, 100)
+    action = transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=amount)
+    await refused(action, errors().InvalidAmount, f"a transfer of {amount}", step=3)
+    await unchanged(db_session, [source.id, target.id], [100, 100], f"a refused transfer of {amount}")
+
+
+async def test_a_transfer_to_the_same_account_is_refused(db_session: AsyncSession) -> None:
+    """Hint: compare the two ids before you lock anything: SameAccount()."""
+    (account,) = await add_accounts(db_session, 100)
+    action = transfer_service(db_session).transfer(source_id=account.id, target_id=account.id, amount=10)
+    await refused(action, errors().SameAccount, "a transfer from an account to itself", step=3)
+
+
+async def test_a_transfer_between_two_currencies_is_refused(db_session: AsyncSession) -> None:
+    """Hint: compare `source.currency` with `target.currency` once both are locked."""
+    (euros,) = await add_accounts(db_session, 100, currency="EUR")
+    (dollars,) = await add_accounts(db_session, 100, currency="USD")
+    action = transfer_service(db_session).transfer(source_id=euros.id, target_id=dollars.id, amount=10)
+    error = await refused(action, errors().CurrencyMismatch, "a transfer from EUR to USD", step=3)
+    assert (error.source_currency, error.target_currency) == ("EUR", "USD"), (
+        "Lesson 05: raise CurrencyMismatch(source.currency, target.currency), in that order (step 3)"
+    )
+    await unchanged(db_session, [euros.id, dollars.id], [100, 100], "a refused EUR → USD transfer")
+
+
+async def test_a_transfer_larger_than_the_balance_is_refused(db_session: AsyncSession) -> None:
+    """Hint: compare the balance you read under the lock with the amount: InsufficientFunds(id, balance, amount)."""
+    source, target = await add_accounts(db_session, 100, 0)
+    action = transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=101)
+    error = await refused(action, errors().InsufficientFunds, "a transfer of 101 from an account holding 100", 3)
+    assert (error.account_id, error.balance, error.amount) == (source.id, 100, 101), (
+        "Lesson 05: raise InsufficientFunds(source.id, source.balance, amount) (step 3)"
+    )
+    await unchanged(db_session, [source.id, target.id], [100, 0], "a refused overdraft")
+
+
+async def test_a_transfer_of_the_whole_balance_is_allowed(db_session: AsyncSession) -> None:
+    """Hint: a balance may reach zero; only below zero is refused (`balance < amount`, not `<=`)."""
+    source, target = await add_accounts(db_session, 100, 0)
+    await transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=100)
+    await unchanged(db_session, [source.id, target.id], [0, 100], "a transfer of the whole balance")
+
+
+@pytest.mark.parametrize("missing", ["source", "target"])
+async def test_a_transfer_with_an_unknown_account_is_refused(db_session: AsyncSession, missing: str) -> None:
+    """Hint: `get_for_update` returns None for an unknown id: raise AccountNotFound(that id)."""
+    (known,) = await add_accounts(db_session, 100)
+    unknown = uuid.uuid4()
+    source_id, target_id = (unknown, known.id) if missing == "source" else (known.id, unknown)
+    action = transfer_service(db_session).transfer(source_id=source_id, target_id=target_id, amount=10)
+    error = await refused(action, errors().AccountNotFound, f"a transfer with an unknown {missing}", step=3)
+    assert error.account_id == unknown, (
+        f"Lesson 05: AccountNotFound names {error.account_id}, not the unknown {missing} {unknown} (step 3)"
+    )
+    await unchanged(db_session, [known.id], [100], f"a transfer with an unknown {missing}")
+
+
+async def test_a_transfer_never_commits(db_session: AsyncSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hint: repositories flush; the request's session dependency commits once, at the end."""
+    commits: list[str] = []
+
+    async def spy() -> None:
+        commits.append("commit")
+
+    monkeypatch.setattr(db_session, "commit", spy)
+    source, target = await add_accounts(db_session, 100, 0)
+    await transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=10)
+    assert commits == [], (
+        "Lesson 05: transfer() called session.commit(); a transfer that commits half-way cannot be undone "
+        "when a later step fails. Flush, and leave the commit to get_session (step 3)"
+    )
+
+
+class ForcedFailure(Exception):
+    """What the check makes writing the entries raise."""
+
+
+async def test_a_transfer_that_fails_half_way_leaves_nothing_behind(
+    db_session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hint: all or nothing comes from one transaction: never commit inside the service."""
+    source, target = await add_accounts(db_session, 1_000, 0)
+    ids = [source.id, target.id]  # a rollback expires the objects: keep the ids
+    await db_session.commit()  # the starting point a rollback returns to
+    entries_before = await count_entries(db_session)
+
+    async def fail(*args: object, **kwargs: object) -> None:
+        raise ForcedFailure("the check broke EntryRepository on purpose")
+
+    EntryRepository = load("app.crud").EntryRepository
+    monkeypatch.setattr(EntryRepository, "add_all", fail)
+    monkeypatch.setattr(EntryRepository, "add", fail)
+    try:
+        await transfer_service(db_session).transfer(source_id=ids[0], target_id=ids[1], amount=400)
+    except ForcedFailure:
+        pass
+    else:
+        raise AssertionError(
+            "Lesson 05: the check made EntryRepository.add_all and .add raise, but the transfer succeeded; "
+            "write the two entries through EntryRepository (step 3)"
+        )
+    await db_session.rollback()  # what get_session does when the route raises
+    await unchanged(
+        db_session,
+        ids,
+        [1_000, 0],
+        "a transfer that failed half-way and a rollback",
+        advice="the balances were committed without their entries; never commit inside the service",
+    )
+    assert await count_entries(db_session) == entries_before, (
+        "Lesson 05: a transfer that failed half-way left entries behind after the rollback (step 3)"
+    )

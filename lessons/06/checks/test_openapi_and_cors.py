@@ -1,0 +1,165 @@
+"""Lesson 06 checks, step 2: the app mounts /api/v1, describes itself in OpenAPI 3.1, and answers CORS.
+
+Every check here starts your app with its lifespan and talks to it over HTTP (`httpx.ASGITransport`).
+"""
+
+from typing import Any
+
+from workshop.grading import load
+
+from .conftest import Ledger
+
+FRONTEND = "http://localhost:5173"
+STRANGER = "https://evil.example"
+ORIGIN_HEADER = "access-control-allow-origin"
+
+# Every v1 operation: its success status and the error statuses it documents.
+OPERATIONS = {
+    ("post", "/api/v1/accounts"): ("201", {"422"}),
+    ("get", "/api/v1/accounts"): ("200", {"422"}),
+    ("get", "/api/v1/accounts/{account_id}"): ("200", {"404", "422"}),
+    ("post", "/api/v1/accounts/{account_id}/deposits"): ("201", {"404", "422"}),
+    ("get", "/api/v1/accounts/{account_id}/entries"): ("200", {"404", "422"}),
+    ("post", "/api/v1/transfers"): ("201", {"404", "409", "422"}),
+}
+
+
+async def openapi(ledger: Ledger) -> dict[str, Any]:
+    async with ledger() as http:
+        response = await http.get("/openapi.json")
+    assert response.status_code == 200, f"Lesson 06: GET /openapi.json answered {response.status_code} (step 2)"
+    document: dict[str, Any] = response.json()
+    return document
+
+
+async def test_the_openapi_document_is_version_3_1_and_describes_the_api(ledger: Ledger) -> None:
+    """Hint: FastAPI writes OpenAPI 3.1; give `FastAPI(...)` a `description=` that tells a client how to use the API."""
+    document = await openapi(ledger)
+    version = str(document.get("openapi", ""))
+    assert version.startswith("3.1."), f"Lesson 06: /openapi.json says openapi {version!r}; expected 3.1.x (step 2)"
+    info = document.get("info", {})
+    assert info.get("title") == "Ledger" and info.get("version") == load("app").__version__, (
+        f"Lesson 06: the document's info is {info}; keep title 'Ledger' and version=__version__ (step 2)"
+    )
+    assert len(str(info.get("description", "")).strip()) >= 40, (
+        "Lesson 06: the API has no description (or a very short one); pass FastAPI(description=…): say that "
+        "amounts are integer minor units and what an error looks like (step 2)"
+    )
+
+
+async def test_the_v1_routes_are_mounted_under_api_v1(ledger: Ledger) -> None:
+    """Hint: `app.include_router(v1.router, prefix="/api/v1")`: the version lives in the path."""
+    paths = (await openapi(ledger)).get("paths", {})
+    missing = [f"{method.upper()} {path}" for method, path in OPERATIONS if method not in paths.get(path, {})]
+    assert not missing, (
+        f"Lesson 06: /openapi.json has no {', '.join(missing)}; include v1.router with prefix='/api/v1' (step 2)"
+    )
+    assert "get" in paths.get("/health", {}), "Lesson 06: GET /health is gone; keep including health.router (step 2)"
+
+
+async def test_every_tag_is_described(ledger: Ledger) -> None:
+    """Hint: `FastAPI(openapi_tags=[{"name": "accounts", "description": "…"}, …])`, one entry per router tag."""
+    document = await openapi(ledger)
+    described = {tag.get("name"): tag.get("description") for tag in document.get("tags", [])}
+    used = {tag for item in document.get("paths", {}).values() for op in item.values() for tag in op.get("tags", [])}
+    undescribed = sorted(tag for tag in used if not described.get(tag))
+    assert not undescribed, (
+        f"Lesson 06: the tag(s) {', '.join(undescribed)} have no description; list each in "
+        "FastAPI(openapi_tags=[{'name': …, 'description': …}]) (step 2)"
+    )
+
+
+async def test_every_v1_route_documents_its_response_and_its_errors(ledger: Ledger) -> None:
+    """Hint: read the decorators in app/api/v1/: `status_code`, the return type, `summary`, `responses=`."""
+    paths = (await openapi(ledger)).get("paths", {})
+    problems: list[str] = []
+    for (method, path), (success, errors) in OPERATIONS.items():
+        operation = paths.get(path, {}).get(method)
+        name = f"{method.upper()} {path}"
+        if operation is None:
+            problems.append(f"{name} is missing")
+            continue
+        responses = operation.get("responses", {})
+        if not operation.get("tags"):
+            problems.append(f"{name} has no tag")
+        if not operation.get("summary") or not operation.get("description"):
+            problems.append(f"{name} has no summary or description (docstring)")
+        schema = responses.get(success, {}).get("content", {}).get("application/json", {}).get("schema", {})
+        if not schema.get("$ref"):
+            problems.append(f"{name} has no {success} response with a response model")
+        for status in sorted(errors):
+            ref = responses.get(status, {}).get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+            if not str(ref).endswith("/ErrorBody"):
+                problems.append(f"{name} does not document {status} with the ErrorBody model")
+    assert not problems, f"Lesson 06: {'; '.join(problems)} (step 2)"
+
+
+async def test_docs_and_redoc_serve_html(ledger: Ledger) -> None:
+    """Hint: FastAPI serves both by default; do not pass docs_url=None or redoc_url=None."""
+    async with ledger() as http:
+        pages = {path: await http.get(path) for path in ("/docs", "/redoc")}
+    for path, page in pages.items():
+        assert page.status_code == 200 and page.headers.get("content-type", "").startswith("text/html"), (
+            f"Lesson 06: GET {path} answered {page.status_code} {page.headers.get('content-type')}; "
+            "expected an HTML page (step 2)"
+        )
+
+
+def preflight(origin: str) -> dict[str, str]:
+    """What a browser sends before a cross-origin POST with a JSON body and an Idempotency-Key."""
+    return {
+        "Origin": origin,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type, idempotency-key",
+    }
+
+
+async def test_an_allowed_origin_may_post_a_transfer(ledger: Ledger) -> None:
+    """Hint: `app.add_middleware(CORSMiddleware, allow_origins=…, allow_methods=…, allow_headers=…)`."""
+    async with ledger(cors_origins=[FRONTEND]) as http:
+        response = await http.options("/api/v1/transfers", headers=preflight(FRONTEND))
+    allowed = response.headers.get("access-control-allow-origin")
+    assert allowed == FRONTEND, (
+        f"Lesson 06: a preflight from {FRONTEND}, listed in cors_origins, got Access-Control-Allow-Origin "
+        f"{allowed!r} (status {response.status_code}: {response.text[:80]}); expected {FRONTEND!r}: add "
+        "CORSMiddleware with allow_origins=settings.cors_origins (step 2)"
+    )
+    assert response.status_code == 200, (
+        f"Lesson 06: the preflight of a POST with Content-Type and Idempotency-Key answered "
+        f"{response.status_code} {response.text!r}; allow those methods and headers (step 2)"
+    )
+
+
+async def test_another_origin_gets_no_cors_header(ledger: Ledger) -> None:
+    """Hint: list origins exactly; a browser then blocks every other site from reading the answers."""
+    async with ledger(cors_origins=[FRONTEND]) as http:
+        answers = [
+            await http.options("/api/v1/transfers", headers=preflight(STRANGER)),
+            await http.get("/openapi.json", headers={"Origin": STRANGER}),
+        ]
+    allowed = [answer.headers[ORIGIN_HEADER] for answer in answers if ORIGIN_HEADER in answer.headers]
+    assert not allowed, (
+        f"Lesson 06: with cors_origins=[{FRONTEND!r}], a request from {STRANGER} got Access-Control-Allow-Origin: "
+        f"{allowed[0]}; pass allow_origins=settings.cors_origins, not '*' (step 2)"
+    )
+
+
+async def test_a_wildcard_origin_never_comes_with_credentials(ledger: Ledger) -> None:
+    """Hint: with `"*"` and allow_credentials=True, Starlette echoes any site back as allowed, cookies included."""
+    async with ledger(cors_origins=["*"]) as http:
+        response = await http.get("/openapi.json", headers={"Origin": STRANGER, "Cookie": "session=secret"})
+    credentials = response.headers.get("access-control-allow-credentials")
+    assert credentials != "true", (
+        f"Lesson 06: with cors_origins=['*'], a request from {STRANGER} got Access-Control-Allow-Credentials: true "
+        f"and Access-Control-Allow-Origin: {response.headers.get('access-control-allow-origin')}: any site could act "
+        "with the user's cookies. Never allow credentials with a wildcard (step 2)"
+    )
+
+
+async def test_health_still_answers(ledger: Ledger) -> None:
+    """Hint: keep `app.include_router(health.router)`; load balancers still ask /health."""
+    async with ledger() as http:
+        response = await http.get("/health")
+    assert response.status_code == 200, (
+        f"Lesson 06: GET /health answered {response.status_code}; keep including health.router (step 2)"
+    )

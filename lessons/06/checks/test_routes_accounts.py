@@ -1,0 +1,117 @@
+"""Lesson 06 checks, step 3: the accounts endpoints call the AccountService and answer DTOs.
+
+Each check opens its own accounts over HTTP; the database is rolled back when the check ends.
+"""
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .conftest import Ledger, balance, create_app, deposit, open_account, serving
+
+
+async def test_post_accounts_opens_an_account_and_answers_201(ledger: Ledger) -> None:
+    """Hint: `await accounts.open(owner=…, currency=…)`, then `AccountRead.model_validate(account)`."""
+    async with ledger() as http:
+        account = await open_account(http, owner="Ada Lovelace", currency="EUR")
+    shown = {key: account.get(key) for key in ("owner", "currency", "balance")}
+    assert shown == {"owner": "Ada Lovelace", "currency": "EUR", "balance": 0}, (
+        f"Lesson 06: POST /api/v1/accounts answered {account}; expected the new account with balance 0 (step 3)"
+    )
+    assert "id" in account and "created_at" in account, (
+        f"Lesson 06: the new account {account} has no id or created_at; return an AccountRead (step 3)"
+    )
+
+
+async def test_get_account_answers_the_account(ledger: Ledger) -> None:
+    """Hint: type the path parameter `account_id: uuid.UUID`; `await accounts.get(account_id)`."""
+    async with ledger() as http:
+        opened = await open_account(http)
+        response = await http.get(f"/api/v1/accounts/{opened['id']}")
+    assert response.status_code == 200 and response.json() == opened, (
+        f"Lesson 06: GET /api/v1/accounts/{{id}} answered {response.status_code} {response.text[:160]}; "
+        f"expected {opened} (step 3)"
+    )
+
+
+async def test_accounts_are_listed_page_by_page(ledger: Ledger) -> None:
+    """Hint: `limit` and `offset` are query parameters; pass them to `accounts.list(...)` and echo them in the Page."""
+    async with ledger() as http:
+        opened = {(await open_account(http, owner=f"Owner {n}"))["id"] for n in range(3)}
+        seen: list[str] = []
+        for offset in range(0, 100, 2):
+            response = await http.get("/api/v1/accounts", params={"limit": 2, "offset": offset})
+            assert response.status_code == 200, (
+                f"Lesson 06: GET /api/v1/accounts?limit=2&offset={offset} answered {response.status_code} "
+                f"{response.text[:160]} (step 3)"
+            )
+            page = response.json()
+            items = page.get("items") if isinstance(page, dict) else None
+            assert isinstance(items, list) and page.get("limit") == 2 and page.get("offset") == offset, (
+                f"Lesson 06: GET /api/v1/accounts?limit=2&offset={offset} answered {str(page)[:200]}; expected "
+                f'{{"items": [...], "limit": 2, "offset": {offset}}} (step 3)'
+            )
+            assert len(items) <= 2, f"Lesson 06: a page with limit=2 held {len(items)} accounts (step 3)"
+            seen.extend(item["id"] for item in items)
+            if len(items) < 2:
+                break
+    assert opened <= set(seen) and len(seen) == len(set(seen)), (
+        "Lesson 06: paging through /api/v1/accounts with limit=2 missed or repeated an account; pass limit "
+        "and offset to the service (step 3)"
+    )
+
+
+async def test_a_deposit_answers_201_with_the_new_balance(ledger: Ledger) -> None:
+    """Hint: `await accounts.deposit(account_id, body.amount)` returns the account: answer it as an AccountRead."""
+    async with ledger() as http:
+        opened = await open_account(http)
+        after = await deposit(http, opened["id"], 1050)
+        stored = await balance(http, opened["id"])
+    assert after.get("id") == opened["id"] and after.get("balance") == 1050, (
+        f"Lesson 06: after depositing 1050 into a new account the answer was {after}; expected the account "
+        "with balance 1050 (step 3)"
+    )
+    assert stored == 1050, f"Lesson 06: after the deposit GET shows balance {stored}; expected 1050 (step 3)"
+
+
+async def test_the_statement_lists_the_accounts_entries(ledger: Ledger) -> None:
+    """Hint: `await accounts.statement(account_id, limit=…, offset=…)`; answer a Page of EntryRead."""
+    async with ledger() as http:
+        opened = await open_account(http)
+        await deposit(http, opened["id"], 300)
+        await deposit(http, opened["id"], 200)
+        response = await http.get(f"/api/v1/accounts/{opened['id']}/entries")
+    assert response.status_code == 200, (
+        f"Lesson 06: GET /api/v1/accounts/{{id}}/entries answered {response.status_code} {response.text[:160]} (step 3)"
+    )
+    page = response.json()
+    items = page.get("items") if isinstance(page, dict) else None
+    amounts = sorted(item.get("amount") for item in items) if isinstance(items, list) else None
+    assert amounts == [200, 300] and all(item.get("account_id") == opened["id"] for item in items or []), (
+        f"Lesson 06: the statement after deposits of 300 and 200 is {str(page)[:200]}; expected a Page whose "
+        "items are the two entries (step 3)"
+    )
+
+
+class CommitRefused(Exception):
+    """Raised by the patched AsyncSession.commit: the database said no at COMMIT time."""
+
+
+async def test_a_commit_that_fails_is_never_answered_with_2xx(app_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hint: build the services on `SessionDep`, whose `scope="function"` commits before the response is sent."""
+
+    async def refuse(self: AsyncSession) -> None:
+        raise CommitRefused("the database refused the commit (a constraint checked at COMMIT)")
+
+    monkeypatch.setattr(AsyncSession, "commit", refuse)
+    application = create_app()  # your real get_session this time: its commit is the one that fails
+    errors: list[BaseException] = []
+    async with serving(application, errors) as http:
+        response = await http.post("/api/v1/accounts", json={"owner": "Ada", "currency": "EUR"})
+    for error in errors:
+        if not isinstance(error, CommitRefused):
+            raise error  # not the commit: something else broke first (a stub, or a bug)
+    assert errors, "Lesson 06: POST /api/v1/accounts never committed; services must run on SessionDep (step 3)"
+    assert not response.is_success, (
+        f"Lesson 06: the commit failed, yet the client was told {response.status_code}: the commit ran after "
+        'the response. Build the services on SessionDep (Depends(get_session, scope="function")) (step 3)'
+    )

@@ -1,0 +1,33 @@
+"""DTOs of the transfers endpoint."""
+
+import uuid
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.schemas.accounts import Amount
+
+
+class TransferCreate(BaseModel):
+    """What a client sends to move money from one account to another of the same currency."""
+
+    ### BEGIN SOLUTION forbid unknown fields; source_id and target_id are UUIDs, amount is an Amount (step 1)
+    model_config = ConfigDict(extra="forbid")
+
+    source_id: uuid.UUID
+    target_id: uuid.UUID
+    amount: Amount
+    ### END SOLUTION
+
+
+class TransferRead(BaseModel):
+    """A transfer as the API shows it; a replay with the same Idempotency-Key shows the same one."""
+
+    ### BEGIN SOLUTION read from attributes: transfer_id, source_id, target_id, amount and currency (step 1)
+    model_config = ConfigDict(from_attributes=True)
+
+    transfer_id: uuid.UUID
+    source_id: uuid.UUID
+    target_id: uuid.UUID
+    amount: int = Field(description="Minor units (cents).")
+    currency: str
+    ### END SOLUTION
