@@ -92,6 +92,19 @@ def test_a_hung_check_fails_with_a_message_within_the_timeout(tmp_path: Path) ->
     assert elapsed < 10
 
 
+def test_a_check_can_ask_for_its_own_timeout(tmp_path: Path) -> None:
+    folder = _synthetic_lesson(tmp_path)
+    (folder / "checks" / "test_slow.py").write_text(
+        "import time\n\nimport pytest\n\n\n"
+        "@pytest.mark.workshop_timeout(1)\ndef test_slow():\n    time.sleep(5)\n\n\n"
+        "@pytest.mark.workshop_timeout(3)\ndef test_slow_but_allowed():\n    time.sleep(1.5)\n"
+    )
+    run = run_checks(folder, "-k", "slow", "-o", "workshop_timeout=0.5")
+    outcomes = {check["name"]: check["outcome"] for check in run.checks.values()}
+    assert outcomes == {"test_slow": "failed", "test_slow_but_allowed": "passed"}, run.output
+    assert "did not finish within 1 s" in run.output
+
+
 def test_the_default_timeout_is_ten_seconds() -> None:
     text = (REPO / "pyproject.toml").read_text()
     assert 'workshop_timeout = "10"' in text

@@ -61,6 +61,9 @@ def _lesson_folder(config: pytest.Config) -> Path | None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_RESULTS] = {}
+    config.addinivalue_line(
+        "markers", "workshop_timeout(seconds): this check may take longer than the workshop_timeout ini value"
+    )
     folder = _lesson_folder(config)
     if folder is None:
         return
@@ -88,7 +91,8 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
 
 
 def _with_timeout(item: pytest.Item, what: str) -> Generator[None, object, object]:
-    seconds = float(item.config.getini("workshop_timeout"))
+    marker = item.get_closest_marker("workshop_timeout")  # a check that honestly needs longer says so
+    seconds = float(marker.args[0]) if marker else float(item.config.getini("workshop_timeout"))
     lesson = item.config.stash.get(_LESSON, None)
     if lesson is None or seconds <= 0 or not _timer_available():
         return (yield)  # only a lesson's checks are timed; the workshop's own suite is not
