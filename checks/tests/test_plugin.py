@@ -117,3 +117,36 @@ def test_a_run_spanning_two_lessons_is_refused() -> None:
     assert done.returncode == 4
     assert "One lesson per run" in done.stderr
     assert "uv run pytest lessons/00" in done.stderr
+
+
+def test_a_lessons_own_test_suite_is_not_a_check_and_runs_as_plain_pytest(tmp_path: Path) -> None:
+    folder = _synthetic_lesson(tmp_path)
+    (folder / "checks" / "test_synthetic.py").write_text("def test_a_check():\n    assert True\n")
+    (folder / "app" / "thing.py").write_text("VALUE = 1\n")
+    suite = folder / "tests"
+    suite.mkdir()
+    (suite / "test_own.py").write_text(
+        "import pytest\n\n\n"
+        "def test_uses_the_suites_fixture(value):\n    assert value == 1\n\n\n"
+        "def test_sees_none_of_the_engines_fixtures(request):\n"
+        "    with pytest.raises(pytest.FixtureLookupError):\n        request.getfixturevalue('db_session')\n"
+    )
+    # A learner's broken conftest.py in their suite cannot break the run of the lesson's checks.
+    (suite / "conftest.py").write_text("def value(:\n")
+    run = run_checks(folder)
+    assert [check["name"] for check in run.checks.values()] == ["test_a_check"], run.output
+    assert run.collection_errors == [] and "Lesson 42: 1/1 checks pass" in run.output
+
+    # Run on its own, the suite imports `app` at the top of its conftest, and reports as plain pytest does.
+    (suite / "conftest.py").write_text(
+        "import pytest\n\nfrom app.thing import VALUE\n\n\n@pytest.fixture\ndef value():\n    return VALUE\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(suite), "-c", str(REPO / "pyproject.toml"), "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed" in done.stdout
+    assert "scorecard" not in done.stdout and "Lesson 42" not in done.stdout

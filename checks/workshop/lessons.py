@@ -19,7 +19,8 @@ _NUMBER = re.compile(r"^\d{2}$")
 # Files in lessons/NN written by hand; everything else there is generated from solutions/.
 HAND_WRITTEN_DIRS = ("checks",)
 HAND_WRITTEN_SUFFIXES = (".md", ".ipynb")
-IGNORED_PARTS = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".ipynb_checkpoints")
+# `.venv`: lessons/08 holds the service's own pyproject.toml, so a `uv sync` there makes one.
+IGNORED_PARTS = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".ipynb_checkpoints", ".venv")
 # A learner's own `.env` holds their local settings: never generated, never compared, never reset.
 IGNORED_NAMES = (".env",)
 

@@ -3,6 +3,11 @@
 It finds the lesson being checked and puts its `app` package on the path, refuses a run that
 spans two lessons, stops a hung check, sorts every failure into todo / teaching / bug, and
 ends the run with a scorecard. The database fixtures live in `workshop.fixtures`.
+
+From lesson 07 on, `lessons/NN/tests` is the learner's own test suite, not checks: a run of the
+lesson (`pytest lessons/07`) never collects it, and a run of the suite (`pytest lessons/07/tests`)
+gets the lesson's `app` on the path and nothing else: plain pytest output, no scorecard, no
+timeouts, none of the engine's fixtures (the suite brings its own, in its conftest.py).
 """
 
 from __future__ import annotations
@@ -22,9 +27,8 @@ from workshop import grading
 from workshop.grading import CheckTimeout, classify
 from workshop.lessons import LESSONS, STATE, lesson_of_path
 
-pytest_plugins = ["workshop.fixtures"]
-
 _LESSON = pytest.StashKey[str]()
+_SUITE = pytest.StashKey[bool]()  # this run runs a lesson's own test suite (lessons/NN/tests)
 _RESULTS = pytest.StashKey[dict[str, dict[str, Any]]]()
 _KIND = "workshop_kind"
 
@@ -38,10 +42,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _lesson_folder(config: pytest.Config) -> Path | None:
+def _lesson_folder(config: pytest.Config, args: list[str] | None = None) -> Path | None:
     """The one lesson folder this run checks; refuse runs that span two lessons."""
     base = config.invocation_params.dir
-    targets = [base / str(arg).split("::")[0] for arg in config.args] or [base]
+    targets = [base / str(arg).split("::")[0] for arg in (config.args if args is None else args)] or [base]
     folders: dict[str, Path] = {}
     for target in targets:
         number = lesson_of_path(target)
@@ -59,18 +63,66 @@ def _lesson_folder(config: pytest.Config) -> Path | None:
     return next(iter(folders.values()), None)
 
 
+def _in_suite(path: Path) -> bool:
+    """True for `lessons/NN/tests` and everything in it: a lesson's own test suite."""
+    parts = path.resolve().parts
+    return any(
+        parts[index] == "lessons" and lesson_of_path(Path(*parts[: index + 2])) and parts[index + 2] == "tests"
+        for index in range(len(parts) - 2)
+    )
+
+
+def _runs_a_suite(config: pytest.Config, args: list[str] | None = None) -> bool:
+    """Every path this run names lies in a lesson's `tests/`: the learner runs their own tests."""
+    base, args = config.invocation_params.dir, config.args if args is None else args
+    return bool(args) and all(_in_suite(base / str(arg).split("::")[0]) for arg in args)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Before pytest loads the conftest.py files of the folders a run names (and of their `test*` folders)."""
+    namespace = early_config.known_args_namespace
+    args = [str(arg) for arg in namespace.file_or_dir or []]
+    if _runs_a_suite(early_config, args):
+        # The suite's conftest.py imports `app` at its top: the lesson goes on the path first.
+        folder = _lesson_folder(early_config, args)
+        if folder is not None:
+            sys.path.insert(0, str(folder))
+        return
+    # `pytest lessons/07` would load lessons/07/tests/conftest.py too (a `test*` folder): a run of
+    # the checks loads the conftest files of its checks, never the learner's suite's.
+    base = early_config.invocation_params.dir
+    namespace.file_or_dir = [
+        str(base / arg / "checks") if lesson_of_path(base / arg) and (base / arg / "checks").is_dir() else arg
+        for arg in args
+    ]
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """A lesson's checks never collect the lesson's own test suite: those are the learner's tests."""
+    if not config.stash.get(_SUITE, False) and collection_path.name == "tests" and _in_suite(collection_path):
+        return True
+    return None
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_RESULTS] = {}
     config.addinivalue_line(
         "markers", "workshop_timeout(seconds): this check may take longer than the workshop_timeout ini value"
     )
+    suite = _runs_a_suite(config)
+    config.stash[_SUITE] = suite
+    if not suite:
+        config.pluginmanager.import_plugin("workshop.fixtures")
     folder = _lesson_folder(config)
     if folder is None:
         return
-    config.stash[_LESSON] = folder.name
     grading.CURRENT.update(lesson=folder.name, folder=folder, base=config.invocation_params.dir)
+    if suite:
+        return  # the learner's own tests (already on the path): no scorecard, timeouts or classification
     # The lesson's own `app` package wins over any other on the path.
     sys.path.insert(0, str(folder))
+    config.stash[_LESSON] = folder.name
 
 
 # --- timeouts -------------------------------------------------------------------------------
@@ -121,6 +173,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if item.config.stash.get(_SUITE, False):
+        return report  # the learner's own tests report as plain pytest does
     results = item.config.stash[_RESULTS]
     entry = results.setdefault(
         item.nodeid,
@@ -170,11 +224,16 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     results = config.stash[_RESULTS]
     if lesson is None or not results:
         return
-    checks = list(results.values())
+    # A skipped check (only lesson 08's, where no Docker engine runs) counts neither way; it says why.
+    skipped = [check for check in results.values() if check["outcome"] == "skipped"]
+    checks = [check for check in results.values() if check["outcome"] != "skipped"]
     passed = sum(1 for check in checks if check["outcome"] == "passed")
     write = terminalreporter.write_line
     terminalreporter.section(f"Lesson {lesson} scorecard", sep="─", bold=True)
     write(f"Lesson {lesson}: {passed}/{len(checks)} checks pass", bold=True, green=passed == len(checks))
+    for check in skipped:
+        name = check["name"].replace("_", " ").removeprefix("test ")
+        write(f"  Skipped, not counted: {name}: {check['message'].removeprefix('Skipped: ')}", yellow=True)
     failing = [check for check in checks if check["outcome"] == "failed"]
     if failing:
         first = failing[0]
@@ -238,7 +297,7 @@ def _record_progress(lesson: str, results: dict[str, dict[str, Any]]) -> None:
         progress = {}
     progress[lesson] = {
         "passed": sum(1 for check in results.values() if check["outcome"] == "passed"),
-        "total": len(results),
+        "total": sum(1 for check in results.values() if check["outcome"] != "skipped"),
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     STATE.mkdir(exist_ok=True)

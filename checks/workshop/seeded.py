@@ -1,0 +1,337 @@
+"""Grading a learner's own test suite with seeded bugs (lesson 07 on).
+
+A seeded bug is a hand-written find/replace on the lesson's app: one realistic mistake, with a
+message that says what the learner's tests did not notice. The learner's suite (`tests/`) runs
+in subprocesses, each on a throwaway copy of the lesson and a database of its own cloned from the
+lesson's migrated template: once on the app as given (under coverage), then once per bug with
+that bug planted. The learner's files are only ever read.
+
+The suite finds its database in LEDGER_TEST_DATABASE_URL, as it does when the learner runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import multiprocessing.context
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+from workshop import database
+from workshop.lessons import REPO, is_hand_written, is_ignored, lesson_of_path
+
+TEST_DATABASE = "LEDGER_TEST_DATABASE_URL"
+REFERENCE_TIMEOUT = 120.0  # seconds for the suite on the app as given; bug runs get a multiple of its time
+
+
+class BugDoesNotApply(AssertionError):
+    """A bug's `find` does not occur exactly once in its file; the message starts with `Lesson NN:`."""
+
+
+@dataclass(frozen=True)
+class SeededBug:
+    """One planted mistake. `missed` completes "your tests did not notice when …"; `hint` says what would."""
+
+    name: str  # the check's id, e.g. "transfer-overdraws"
+    path: str  # the file it changes, relative to the lesson folder
+    find: str  # occurs exactly once in that file (so a changed reference cannot silently defuse the bug)
+    replace: str
+    missed: str
+    hint: str
+
+    def plant(self, lesson: Path, number: str) -> str:
+        """The text of `path` with this bug in it."""
+        target = lesson / self.path
+        text = target.read_text(encoding="utf-8") if target.is_file() else ""
+        count = text.count(self.find)
+        if count != 1:
+            raise BugDoesNotApply(
+                f"Lesson {number}: the seeded bug {self.name!r} cannot be planted: the text it changes occurs "
+                f"{count} times in lessons/{number}/{self.path}, not once. Lesson {number} grades your tests "
+                f"against the app as the workshop gives it: undo your changes there (`git diff lessons/{number}/app`)."
+            )
+        return text.replace(self.find, self.replace)
+
+
+@dataclass
+class SuiteRun:
+    """One run of the learner's suite."""
+
+    returncode: int | None  # None: stopped after its timeout
+    seconds: float
+    output: str
+    tests: int = 0
+    failures: list[str] = field(default_factory=list)  # "tests/test_x.py::test_y: first line of the error"
+
+    @property
+    def passed(self) -> bool:
+        return self.returncode == 0 and self.tests > 0
+
+
+@dataclass
+class Coverage:
+    """Line coverage of a folder of the app by the suite's run on the app as given."""
+
+    percent: float
+    missing: dict[str, str]  # file relative to the lesson → its uncovered lines, "12-14, 20"
+
+
+@dataclass
+class Grading:
+    reference: SuiteRun
+    coverage: Coverage | None
+    runs: dict[str, SuiteRun]  # by bug name; empty when the suite failed on the app as given
+
+
+def copy_lesson(folder: Path, root: Path) -> Path:
+    """root/lessons/NN: the lesson's code and tests, without its checks, texts or the learner's `.env`."""
+    target = root / "lessons" / folder.name
+    for source in sorted(folder.rglob("*")):
+        relative = source.relative_to(folder)
+        if source.is_file() and not is_ignored(relative) and not is_hand_written(relative):
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target / relative)
+    return target
+
+
+def _test_id(case: ElementTree.Element) -> str:
+    """junit's classname (lessons.07.tests.test_x[.Class]) and name as `tests/test_x.py::[Class::]name`."""
+    classname, name = case.get("classname") or "", case.get("name") or ""
+    if not classname:  # a collection error: the name is the module
+        classname, name = name, ""
+    parts = classname.split(".")
+    if "tests" in parts[:-1]:
+        at = parts.index("tests")
+        parts = [f"tests/{parts[at + 1]}.py", *parts[at + 2 :]]
+    return "::".join(part for part in [*parts, name] if part)
+
+
+def _first_line(text: str | None) -> str:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[0][:300] if lines else "(no message)"
+
+
+def read_junit(path: Path) -> tuple[int, list[str]]:
+    """How many tests a junit XML report holds, and one line per failing or erroring test."""
+    if not path.is_file():
+        return 0, []
+    tests, failures = 0, []
+    for case in ElementTree.parse(path).getroot().iter("testcase"):
+        tests += 1
+        for problem in [*case.iter("failure"), *case.iter("error")]:
+            failures.append(f"{_test_id(case)}: {_first_line(problem.get('message') or problem.text)}")
+    return tests, failures
+
+
+def read_coverage(data_file: Path, lesson: Path, source: str) -> Coverage | None:
+    """Statement coverage of lesson/source/*.py from a coverage data file (None when there is none)."""
+    if not data_file.is_file():
+        return None
+    import coverage
+
+    measured = coverage.Coverage(data_file=str(data_file))
+    measured.load()
+    statements = missed = 0
+    missing: dict[str, str] = {}
+    for path in sorted((lesson / source).rglob("*.py")):
+        _, lines, _, not_run, formatted = measured.analysis2(str(path))
+        statements, missed = statements + len(lines), missed + len(not_run)
+        if not_run:
+            missing[path.relative_to(lesson).as_posix()] = formatted
+    percent = 100.0 * (statements - missed) / statements if statements else 100.0
+    return Coverage(percent=percent, missing=missing)
+
+
+# Imported once by the fork server, so that each run of the suite starts in a fraction of a second
+# instead of importing SQLAlchemy, FastAPI, Alembic and pytest again. The app itself is never preloaded.
+PRELOAD = [
+    "asyncpg",
+    "sqlalchemy.ext.asyncio",
+    "sqlalchemy.orm",
+    "sqlalchemy.dialects.postgresql.asyncpg",
+    "alembic.command",
+    "alembic.config",
+    "alembic.ddl.postgresql",
+    "fastapi",
+    "pydantic_settings",
+    "httpx",
+    "asgi_lifespan",
+    "pytest",
+    "pytest_asyncio",
+    "coverage",
+]
+
+
+def _fork_server() -> multiprocessing.context.ForkServerContext | None:
+    """multiprocessing's fork server with the libraries preloaded; None where there is none (Windows)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return None
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def _pytest_args(lesson: Path, report: Path, stop_at_first_failure: bool) -> list[str]:
+    return [
+        str(lesson / "tests"),
+        "-c",
+        str(REPO / "pyproject.toml"),
+        "--rootdir",
+        str(lesson.parents[1]),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--no-header",
+        f"--junitxml={report}",
+        *(["-x"] if stop_at_first_failure else []),
+    ]
+
+
+def _pytest_in_child(
+    args: list[str], env: dict[str, str], cwd: str, output: str, source: str | None, data: str | None
+) -> None:
+    """In a process forked from the fork server: what `python -m [coverage run -m] pytest ARGS` would do."""
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    sys.dont_write_bytecode = True
+    sys.path[:] = [entry for entry in sys.path if not (entry and lesson_of_path(Path(entry)))]
+    sink = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.dup2(sink, 1)
+    os.dup2(sink, 2)
+    import pytest
+
+    measured = None
+    if source is not None and data is not None:
+        import coverage
+
+        measured = coverage.Coverage(data_file=data, source=[source], config_file=False)
+        measured.start()
+    try:
+        code = pytest.main(args)
+    finally:
+        if measured is not None:
+            measured.stop()
+            measured.save()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    sys.exit(int(code))
+
+
+async def run_suite(
+    lesson: Path,
+    database_url: str,
+    *,
+    timeout: float,
+    stop_at_first_failure: bool = False,
+    coverage_data: Path | None = None,
+    coverage_source: str = "app/services",
+    fork: bool = True,
+) -> SuiteRun:
+    """Run `pytest lesson/tests` in a new process, with the workshop's configuration, on `database_url`.
+
+    Forked from a fork server with the libraries preloaded where there is one; else a fresh Python.
+    """
+    report = lesson.parent / f"junit-{lesson.name}-{os.urandom(3).hex()}.xml"
+    args = _pytest_args(lesson, report, stop_at_first_failure)
+    env = {name: value for name, value in os.environ.items() if not name.startswith("LEDGER_")}
+    env.update({TEST_DATABASE: database_url, "PYTHONDONTWRITEBYTECODE": "1"})
+    source = str(lesson / coverage_source)
+    cwd = lesson.parents[1]  # no learner's .env on the way
+    started = time.monotonic()
+    context = _fork_server() if fork else None
+    returncode: int | None
+    if context is not None:
+        log = lesson.parent / f"output-{report.stem}.txt"
+        data = str(coverage_data) if coverage_data is not None else None
+        child = context.Process(
+            target=_pytest_in_child,
+            args=(args, env, str(cwd), str(log), source if data else None, data),
+            daemon=True,
+        )
+        child.start()
+        killed = False
+        try:
+            await asyncio.to_thread(child.join, timeout)
+        finally:
+            if child.is_alive():  # over its time, cancelled, or the check's own timeout struck
+                killed = True
+                child.kill()
+                child.join()
+        returncode = None if killed else child.exitcode
+        output = log.read_text(errors="replace") if log.is_file() else ""
+    else:
+        under_coverage = (
+            ["coverage", "run", f"--source={source}", f"--data-file={coverage_data}", "-m"]
+            if coverage_data is not None
+            else []
+        )
+        process = await asyncio.create_subprocess_exec(
+            *[sys.executable, "-m", *under_coverage, "pytest", *args],
+            cwd=cwd,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            raw, _ = await asyncio.wait_for(process.communicate(), timeout)
+            returncode = process.returncode
+        except TimeoutError:
+            process.kill()
+            raw, _ = await process.communicate()
+            returncode = None
+        finally:
+            if process.returncode is None:  # cancelled, or the check's own timeout struck
+                process.kill()
+        output = raw.decode(errors="replace")
+    tests, failures = read_junit(report)
+    return SuiteRun(returncode, time.monotonic() - started, output, tests, failures)
+
+
+async def grade(
+    folder: Path,
+    number: str,
+    bugs: list[SeededBug],
+    *,
+    server: database.Server,
+    template: str | None,
+    workers: int | None = None,
+) -> Grading:
+    """Run the learner's suite on the app as given (under coverage), then on each bug, in parallel."""
+    planted = {bug.name: bug.plant(folder, number) for bug in bugs}  # every bug must apply before anything runs
+    # One run more than cores: each run spends part of its time waiting on the database.
+    parallel = asyncio.Semaphore(workers or min(4, (os.cpu_count() or 1) + 1))
+    with tempfile.TemporaryDirectory(prefix=f"workshop-seeded-{number}-") as scratch:
+
+        async def run(label: str, bug: SeededBug | None, timeout: float) -> tuple[SuiteRun, Coverage | None]:
+            async with parallel:
+                lesson = copy_lesson(folder, Path(scratch) / label)
+                if bug is not None:
+                    (lesson / bug.path).write_text(planted[bug.name], encoding="utf-8")
+                name = database.run_database_name(f"{number}_{label}")
+                await database.create_database(server, name, template=template)
+                data = None if bug else lesson.parent / "coverage.data"
+                try:
+                    done = await run_suite(
+                        lesson,
+                        server.database_url(name),
+                        timeout=timeout,
+                        stop_at_first_failure=bug is not None,
+                        coverage_data=data,
+                    )
+                finally:
+                    await database.drop_database(server, name)
+                return done, read_coverage(data, lesson, "app/services") if data else None
+
+        reference, measured = await run("reference", None, REFERENCE_TIMEOUT)
+        if not reference.passed:
+            return Grading(reference, measured, {})
+        timeout = 3 * reference.seconds + 30
+        done = await asyncio.gather(*(run(f"bug{index}", bug, timeout) for index, bug in enumerate(bugs)))
+    return Grading(reference, measured, {bug.name: result for bug, (result, _) in zip(bugs, done, strict=True)})

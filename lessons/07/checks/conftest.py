@@ -1,0 +1,53 @@
+"""Shared by lesson 07's checks: your test suite, run on the app as given and on each seeded bug.
+
+`graded` runs your suite (lessons/07/tests) in processes of its own, each on a throwaway copy of
+the lesson (your files are only read) and on a fresh database of its own, cloned from the
+migrated template and handed to your suite as LEDGER_TEST_DATABASE_URL, as when you run it
+yourself. First on the app as given, under coverage; then, if that passes, once per seeded bug
+(bugs.py) with that one bug planted, two or more at a time. It runs once per `pytest lessons/07`.
+"""
+
+import pytest
+import pytest_asyncio
+
+from workshop import database, grading, seeded
+
+from .bugs import SEEDED_BUGS
+
+# Grading runs your whole suite 1 + 16 times: these checks may take longer than the usual 10 s.
+GRADING_TIMEOUT = 300
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def graded(
+    request: pytest.FixtureRequest, database_server: database.Server, database_template: str | None
+) -> seeded.Grading:
+    """Your suite's runs: on the app as given (with coverage), then on each seeded bug this run checks."""
+    callspecs = [getattr(item, "callspec", None) for item in request.session.items]
+    wanted = {callspec.params["bug"] for callspec in callspecs if callspec and "bug" in callspec.params}
+    bugs = [bug for bug in SEEDED_BUGS if bug in wanted]
+    return await seeded.grade(
+        grading.folder(), grading.lesson(), bugs, server=database_server, template=database_template
+    )
+
+
+def why_it_fails_as_given(run: seeded.SuiteRun) -> str | None:
+    """What went wrong when the suite ran on the app as given, or None when it passed."""
+    if run.passed:
+        return None
+    if run.returncode is None:
+        return f"they did not finish within {seeded.REFERENCE_TIMEOUT:g} s (a test that waits forever?)"
+    if run.failures:
+        more = f" (and {len(run.failures) - 1} more)" if len(run.failures) > 1 else ""
+        return f"{run.failures[0]}{more}"
+    last = [line.strip() for line in run.output.splitlines() if line.strip()][-1:] or ["no output"]
+    return f"pytest exited with code {run.returncode} after {run.tests} tests: {last[0][:300]}"
+
+
+def passes_as_given(graded: seeded.Grading, graded_what: str) -> None:
+    """A one-line teaching failure unless the suite passed on the app as given (the first check explains)."""
+    run = graded.reference
+    problem = why_it_fails_as_given(run)
+    if problem is not None and run.failures:
+        problem = f"{run.failures[0].split(': ', 1)[0]} fails there"
+    assert problem is None, f"Lesson 07: {graded_what} once your tests pass on the app as given; {problem} (step 1)"

@@ -1,0 +1,1 @@
+"""Database access: the async engine and its pool, the session factory, the per-request session."""
