@@ -14,12 +14,14 @@ from app.services.accounts import AccountService
 from app.services.transfers import TransferService
 
 
-def get_account_service(session: SessionDep) -> AccountService:
+# `async def` although nothing here awaits: FastAPI runs a plain `def` dependency in a worker
+# thread, in case it blocks, and that hop on every request costs more than the constructor call.
+async def get_account_service(session: SessionDep) -> AccountService:
     """The account service of this request."""
     raise NotImplementedError("Lesson 06: return an AccountService on the request's session (step 3)")
 
 
-def get_transfer_service(session: SessionDep) -> TransferService:
+async def get_transfer_service(session: SessionDep) -> TransferService:
     """The transfer service of this request."""
     raise NotImplementedError("Lesson 06: return a TransferService on the request's session (step 4)")
 

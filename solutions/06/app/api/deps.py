@@ -14,14 +14,16 @@ from app.services.accounts import AccountService
 from app.services.transfers import TransferService
 
 
-def get_account_service(session: SessionDep) -> AccountService:
+# `async def` although nothing here awaits: FastAPI runs a plain `def` dependency in a worker
+# thread, in case it blocks, and that hop on every request costs more than the constructor call.
+async def get_account_service(session: SessionDep) -> AccountService:
     """The account service of this request."""
     ### BEGIN SOLUTION return an AccountService on the request's session (step 3)
     return AccountService(session)
     ### END SOLUTION
 
 
-def get_transfer_service(session: SessionDep) -> TransferService:
+async def get_transfer_service(session: SessionDep) -> TransferService:
     """The transfer service of this request."""
     ### BEGIN SOLUTION return a TransferService on the request's session (step 4)
     return TransferService(session)

@@ -25,7 +25,8 @@ class AccountCreate(BaseModel):
     ### BEGIN SOLUTION forbid unknown fields; owner is 1 to 100 characters, currency three upper-case letters (step 1)
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    owner: str = Field(min_length=1, max_length=100, examples=["Ada Lovelace"])
+    # No control characters: PostgreSQL's text cannot hold NUL (\x00), and no name has a tab or a newline.
+    owner: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$", examples=["Ada Lovelace"])
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code.", examples=["EUR"])
     ### END SOLUTION
 

@@ -14,6 +14,8 @@ T = TypeVar("T")
 # Page sizes a client may ask for; a larger limit is a 422, not a slow query.
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
+# PostgreSQL's OFFSET is a bigint: a larger offset is a 422 here, not a database error (a 500).
+MAX_OFFSET = 2**63 - 1
 
 
 class Page(BaseModel, Generic[T]):

@@ -12,13 +12,13 @@ from fastapi import APIRouter, Query, status
 from app.api.deps import AccountServiceDep
 from app.api.errors import error_responses
 from app.schemas.accounts import AccountCreate, AccountRead, DepositCreate, EntryRead
-from app.schemas.common import DEFAULT_LIMIT, MAX_LIMIT, Page
+from app.schemas.common import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Page
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 
 # Bounded, so that no client can ask for the whole table in one request.
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page, 1 to {MAX_LIMIT}.")]
-Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")]
 
 
 @router.post(

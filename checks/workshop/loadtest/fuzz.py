@@ -1,0 +1,104 @@
+"""Schemathesis against the finished service's `/openapi.json`: no 500, no answer outside the schema.
+
+    uv run python -m workshop.loadtest.fuzz                        # >= 1000 generated cases
+    uv run python -m workshop.loadtest.fuzz --max-examples 20      # a quick look
+
+Schemathesis reads the OpenAPI document the service publishes, generates requests for every
+operation (valid and invalid ones: wrong types, missing fields, huge numbers, odd strings) and
+checks each answer: `not_a_server_error` (no 5xx) and `response_schema_conformance` (the body
+matches the schema the route declares for its status). It runs as its own command in a
+subprocess, without its pytest plugin (the workshop's pytest config turns that off for learners).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workshop import database
+from workshop.loadtest.stack import (
+    REFERENCE,
+    Service,
+    fresh_database,
+    migrate,
+    seed_accounts,
+    service_env,
+    solution_tree,
+)
+
+CHECKS = "not_a_server_error,response_schema_conformance"
+
+
+@dataclass
+class FuzzResult:
+    returncode: int
+    output: str
+    cases: int  # test cases schemathesis generated and sent
+    failures: list[str] = field(default_factory=list)  # one line per failed check
+
+    @property
+    def passed(self) -> bool:
+        return self.returncode == 0 and not self.failures
+
+
+def fuzz(base_url: str, max_examples: int, seed: int = 0, timeout: float = 1800) -> FuzzResult:
+    """Run `schemathesis run` against a running service; read the cases and failures from its JSON report."""
+    with tempfile.TemporaryDirectory(prefix="workshop-fuzz-") as scratch:
+        report = Path(scratch) / "report.json"
+        command = [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "run",
+            f"{base_url}/openapi.json",
+            "--checks",
+            CHECKS,
+            "--max-examples",
+            str(max_examples),
+            "--seed",
+            str(seed),
+            "--generation-database",
+            "none",
+            "--no-color",
+            "--report",
+            "json",
+            "--report-json-path",
+            str(report),
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=scratch)
+        data = json.loads(report.read_text(encoding="utf-8")) if report.is_file() else {}
+    failures = [json.dumps(failure)[:300] for failure in data.get("failures", [])]
+    failures += [f"error: {json.dumps(error)[:300]}" for error in data.get("errors", [])]
+    if not data:
+        failures.append("schemathesis wrote no report")
+    cases = int(data.get("test_cases", {}).get("generated", 0))
+    return FuzzResult(done.returncode, done.stdout + done.stderr, cases, failures)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--max-examples", type=int, default=150, help="cases per operation and phase")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    with solution_tree() as folder, fresh_database("fuzz") as (server, name):
+        url = server.database_url(name)
+        migrate(folder, url)
+        database.run(seed_accounts(server.dsn(name), 5, 10_000))
+        with Service("reference", REFERENCE, folder, service_env(url)) as service:
+            result = fuzz(service.base_url, args.max_examples, args.seed)
+    tail = "\n".join(result.output.strip().splitlines()[-25:])
+    print(tail)
+    print()
+    if not result.passed:
+        listed = "\n".join(sorted(set(result.failures))[:30])
+        raise SystemExit(f"SCHEMATHESIS FOUND PROBLEMS ({result.cases} cases, exit {result.returncode}):\n{listed}")
+    print(f"schemathesis: {result.cases:,} generated cases, 0 server errors, 0 response-schema violations ({CHECKS}).")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,272 @@
+"""The finished service, its database and its server processes, for the load and reliability tests.
+
+The finished reference service is the solution tree of the last lesson: every layer laid over
+the one before (`workshop.verify.write_solution_tree`). Each run gets a database of its own on
+the workshop's server, migrated with Alembic as the lesson does it, and seeded with accounts
+that carry one deposit entry each, so that every balance equals the sum of its entries.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from workshop import database
+from workshop.lessons import Lesson, all_lessons
+from workshop.verify import write_solution_tree
+
+# Where each variant's app lives, as uvicorn names it. The reference runs from its solution tree.
+REFERENCE = "app.main:app"
+BASELINE = "workshop.loadtest.baseline:app"
+SYNC_VARIANT = "workshop.loadtest.sync_variant:app"
+
+
+def final_lesson() -> Lesson:
+    """The last lesson: its solution tree is the finished service."""
+    lessons = all_lessons()
+    if not lessons:
+        raise SystemExit("no lessons found under lessons/")
+    return lessons[-1]
+
+
+def migration_stages() -> list[Lesson]:
+    """Every lesson whose finished stage has Alembic migrations (lesson 03 on)."""
+    return [found for found in all_lessons() if found.number >= "03"]
+
+
+@contextmanager
+def solution_tree(found: Lesson | None = None) -> Iterator[Path]:
+    """A throwaway copy of a lesson's finished stage (the final lesson's by default)."""
+    found = found or final_lesson()
+    with tempfile.TemporaryDirectory(prefix=f"workshop-loadtest-{found.number}-") as scratch:
+        yield write_solution_tree(found, Path(scratch))
+
+
+@contextmanager
+def fresh_database(suffix: str) -> Iterator[tuple[database.Server, str]]:
+    """An empty database of this process on the workshop's server; dropped afterwards.
+
+    Named like the suite's per-run databases (`workshop_run_<pid>_…`), so a killed run's
+    leftover is recognised and dropped by the next test run.
+    """
+    target = database.server()
+    name = database.run_database_name(suffix)
+    database.run(database.create_database(target, name))
+    try:
+        yield target, name
+    finally:
+        database.run(database.drop_database(target, name))
+
+
+def alembic(folder: Path, url: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run `alembic ARGS` in a stage's folder against `url`, as a learner runs it."""
+    env = {**os.environ, "LEDGER_DATABASE_URL": url, "LEDGER_ENVIRONMENT": "test", "LEDGER_SECRET_KEY": "loadtest"}
+    return subprocess.run(
+        [sys.executable, "-m", "alembic", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def migrate(folder: Path, url: str) -> None:
+    done = alembic(folder, url, "upgrade", "head")
+    if done.returncode != 0:
+        raise SystemExit(f"alembic upgrade head failed in {folder}:\n{done.stdout}{done.stderr}")
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+def uuid7() -> uuid.UUID:
+    """A time-ordered UUID, as the reference makes its ids (so every variant inserts alike)."""
+    milliseconds = time.time_ns() // 1_000_000
+    value = (milliseconds & (2**48 - 1)) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = value & ~(0xF << 76) | 0x7 << 76
+    value = value & ~(0x3 << 62) | 0x2 << 62
+    return uuid.UUID(int=value)
+
+
+async def seed_accounts(dsn: str, count: int, balance: int, currency: str = "EUR") -> list[uuid.UUID]:
+    """Open `count` accounts holding `balance` each, as deposits: one entry per account."""
+    import asyncpg
+
+    ids = sorted(uuid7() for _ in range(count))
+    connection = await asyncpg.connect(dsn)
+    try:
+        async with connection.transaction():
+            await connection.copy_records_to_table(
+                "accounts",
+                records=[(i, f"load {n}", currency, balance) for n, i in enumerate(ids)],
+                columns=["id", "owner", "currency", "balance"],
+            )
+            await connection.copy_records_to_table(
+                "entries",
+                records=[(uuid7(), i, balance, None) for i in ids],
+                columns=["id", "account_id", "amount", "transfer_id"],
+            )
+    finally:
+        await connection.close()
+    return ids
+
+
+@dataclass(frozen=True)
+class Audit:
+    """What the ledger looks like after a run: is every unit of money still there?"""
+
+    accounts: int
+    total: int
+    negative: int  # accounts below zero
+    unbalanced_accounts: int  # balance != sum of the account's entries
+    transfers: int
+    unbalanced_transfers: int  # transfer ids whose entries are not two that sum to zero
+
+    def problems(self, expected_total: int) -> list[str]:
+        found = []
+        if self.total != expected_total:
+            found.append(f"the balances add up to {self.total}, not {expected_total}")
+        if self.negative:
+            found.append(f"{self.negative} accounts have a negative balance")
+        if self.unbalanced_accounts:
+            found.append(f"{self.unbalanced_accounts} accounts' balance differs from the sum of their entries")
+        if self.unbalanced_transfers:
+            found.append(f"{self.unbalanced_transfers} transfers are not two entries that sum to zero")
+        return found
+
+
+async def audit(dsn: str) -> Audit:
+    import asyncpg
+
+    connection = await asyncpg.connect(dsn)
+    try:
+        row = await connection.fetchrow(
+            """
+            SELECT
+              (SELECT count(*) FROM accounts) AS accounts,
+              (SELECT coalesce(sum(balance), 0) FROM accounts) AS total,
+              (SELECT count(*) FROM accounts WHERE balance < 0) AS negative,
+              (SELECT count(*) FROM accounts a
+                 WHERE a.balance <> (SELECT coalesce(sum(e.amount), 0) FROM entries e WHERE e.account_id = a.id)
+              ) AS unbalanced_accounts,
+              (SELECT count(DISTINCT transfer_id) FROM entries) AS transfers,
+              (SELECT count(*) FROM (
+                 SELECT transfer_id FROM entries WHERE transfer_id IS NOT NULL
+                 GROUP BY transfer_id HAVING count(*) <> 2 OR sum(amount) <> 0
+              ) AS odd) AS unbalanced_transfers
+            """
+        )
+    finally:
+        await connection.close()
+    assert row is not None
+    return Audit(**{key: int(value) for key, value in dict(row).items()})
+
+
+# --- servers ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def service_env(url: str, **settings: str) -> dict[str, str]:
+    """The environment of a served variant: the run's database, production settings."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LEDGER_")}
+    env.update(
+        LEDGER_DATABASE_URL=url,
+        LEDGER_ENVIRONMENT="production",
+        LEDGER_SECRET_KEY=secrets.token_urlsafe(32),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    env.update({f"LEDGER_{key.upper()}": value for key, value in settings.items()})
+    return env
+
+
+class Service:
+    """One uvicorn process, one worker, serving `target` from `folder` on a free local port."""
+
+    def __init__(self, name: str, target: str, folder: Path, env: dict[str, str]) -> None:
+        self.name = name
+        self.target = target
+        self.folder = folder
+        self.env = env
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        # The server's output, read back when it fails; open as long as the server runs.
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115
+
+    def start(self, timeout: float = 60) -> Service:
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            self.target,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            "1",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
+        self.process = subprocess.Popen(
+            command, cwd=self.folder, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"{self.name} ({self.target}) exited {self.process.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise SystemExit(f"{self.name} did not answer /health within {timeout:g} s:\n{self.log()}")
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (user + system): work per request, whatever the noise."""
+        import psutil
+
+        assert self.process is not None
+        times = psutil.Process(self.process.pid).cpu_times()
+        return float(times.user + times.system)
+
+    def log(self) -> str:
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")[-3000:]
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+    def __enter__(self) -> Service:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
