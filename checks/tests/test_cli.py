@@ -10,6 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from workshop.verify import run_checks
 
 Workshop = Callable[..., subprocess.CompletedProcess[str]]  # the `workshop` fixture of conftest.py
@@ -116,3 +118,10 @@ def test_only_a_whole_lesson_run_counts_as_progress(repo_copy: Path) -> None:
         if target != "lessons/00":
             assert not progress.exists(), f"`pytest {target}` recorded progress"
     assert json.loads(progress.read_text())["00"]["total"] == 9
+
+
+def test_verify_records_no_learner_progress(repo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKSHOP_ROOT", str(repo_copy))
+    run = run_checks(repo_copy / "lessons" / "00")  # as `workshop verify` and the invariants run a starter
+    assert run.checks, run.output
+    assert not (repo_copy / ".workshop/progress.json").exists()

@@ -272,7 +272,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             ),
             encoding="utf-8",
         )
-    if lesson is not None and results and _is_whole_lesson_run(config):
+    # A report run is the machinery's (verify, the workshop's own suite), not the learner's progress.
+    if lesson is not None and results and not report_path and _is_whole_lesson_run(config):
         _record_progress(lesson, results)
 
 
