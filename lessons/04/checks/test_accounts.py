@@ -12,13 +12,14 @@ from typing import Any
 
 import asyncpg
 import pytest_asyncio
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session
 
 from workshop import database, grading
 from workshop.grading import load
+
+from .conftest import watch_commits
 
 
 def repository(session: AsyncSession) -> Any:
@@ -38,21 +39,6 @@ async def stored_account(session: AsyncSession, owner: str = "Ada") -> Any:
     session.add(account)
     await session.flush()
     return account
-
-
-def watch_commits(session: AsyncSession) -> list[object]:
-    """Every commit of the session's transaction from now on, however it is started.
-
-    Releasing a SAVEPOINT (`begin_nested()`) is not counted: it ends no transaction.
-    """
-    commits: list[object] = []
-
-    def committed(sync_session: Session) -> None:
-        if not sync_session.in_nested_transaction():
-            commits.append(sync_session)
-
-    event.listen(session.sync_session, "after_commit", committed)
-    return commits
 
 
 def ids_of(page: Sequence[Any], method: str) -> list[uuid.UUID]:

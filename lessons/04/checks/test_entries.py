@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import Session
 
 from workshop.grading import load
+
+from .conftest import watch_commits
 
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -31,21 +32,6 @@ async def stored_account(session: AsyncSession, owner: str = "Ada") -> Any:
 
 def new_entry(account: Any, amount: int, **columns: Any) -> Any:
     return load("app.models").Entry(account_id=account.id, amount=amount, **columns)
-
-
-def watch_commits(session: AsyncSession) -> list[object]:
-    """Every commit of the session's transaction from now on, however it is started.
-
-    Releasing a SAVEPOINT (`begin_nested()`) is not counted: it ends no transaction.
-    """
-    commits: list[object] = []
-
-    def committed(sync_session: Session) -> None:
-        if not sync_session.in_nested_transaction():
-            commits.append(sync_session)
-
-    event.listen(session.sync_session, "after_commit", committed)
-    return commits
 
 
 def ids_of(page: Sequence[Any]) -> list[uuid.UUID]:
