@@ -16,7 +16,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -86,12 +85,11 @@ class Running:
 @pytest.fixture
 def final_service() -> Iterator[Running]:
     """The finished service, migrated and serving on a free port, with 10 accounts of 1,000 each."""
-    with stack.solution_tree() as folder, stack.fresh_database("finished") as (server, name):
-        url = server.database_url(name)
-        stack.migrate(folder, url)
-        ids = [str(i) for i in database.run(stack.seed_accounts(server.dsn(name), 10, 1_000))]
-        with stack.Service("reference", stack.REFERENCE, Path(folder), stack.service_env(url)) as service:
-            yield Running(service, server.dsn(name), ids, 10 * 1_000)
+    with (
+        stack.seeded_stage("finished", 10, 1_000) as stage,
+        stack.Service("reference", stack.REFERENCE, stage.folder, stack.service_env(stage.url)) as service,
+    ):
+        yield Running(service, stage.dsn, stage.ids, 10 * 1_000)
 
 
 def test_a_small_transfer_storm_conserves_money(final_service: Running) -> None:

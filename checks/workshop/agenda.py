@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from workshop.lessons import readme_title
+
 DASH = "\N{EN DASH}"  # between two times of a range
 MINUTES = re.compile(r"\*\*Minutes:\*\*\s*teaching\s+(\d+)\s*/\s*exercises\s+(\d+)", re.IGNORECASE)
 
@@ -41,11 +43,8 @@ def read_minutes(readme: Path) -> Minutes:
 
 
 def lesson_title(readme: Path) -> str:
-    """The title of a lesson from its `# Lesson NN — Title` line."""
-    for line in readme.read_text(encoding="utf-8").splitlines():
-        if line.startswith("# "):
-            return re.sub(r"^Lesson \d{2}\s*[—:-]\s*", "", line[2:]).strip()
-    return readme.parent.name
+    """The title of a lesson from its `# Lesson NN — Title` line, else the lesson's number."""
+    return readme_title(readme) or readme.parent.name
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,15 @@ IGNORED_PARTS = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "
 IGNORED_NAMES = (".env",)
 
 
+def readme_title(readme: Path) -> str | None:
+    """The title of a lesson from its README's `# Lesson NN — Title` line; None without one."""
+    if readme.is_file():
+        for line in readme.read_text(encoding="utf-8").splitlines():
+            if line.startswith("# "):
+                return re.sub(r"^Lesson \d{2}\s*[—:-]\s*", "", line[2:]).strip()
+    return None
+
+
 class LessonNotFound(ValueError):
     """A lesson number that does not name a lesson folder."""
 
@@ -36,12 +45,7 @@ class Lesson:
 
     @property
     def title(self) -> str:
-        readme = self.path / "README.md"
-        if readme.is_file():
-            for line in readme.read_text(encoding="utf-8").splitlines():
-                if line.startswith("# "):
-                    return re.sub(r"^Lesson \d{2}\s*[—:-]\s*", "", line[2:]).strip()
-        return "(no README yet)"
+        return readme_title(self.path / "README.md") or "(no README yet)"
 
     @property
     def solution(self) -> Path:

@@ -27,6 +27,7 @@ from workshop import database
 from workshop.lessons import REPO, is_hand_written, is_ignored, lesson_of_path
 
 TEST_DATABASE = "LEDGER_TEST_DATABASE_URL"
+COVERAGE_SOURCE = "app/services"  # the folder whose coverage has a floor
 REFERENCE_TIMEOUT = 120.0  # seconds for the suite on the app as given; bug runs get a multiple of its time
 
 
@@ -231,7 +232,7 @@ async def run_suite(
     timeout: float,
     stop_at_first_failure: bool = False,
     coverage_data: Path | None = None,
-    coverage_source: str = "app/services",
+    coverage_source: str = COVERAGE_SOURCE,
     fork: bool = True,
 ) -> SuiteRun:
     """Run `pytest lesson/tests` in a new process, with the workshop's configuration, on `database_url`.
@@ -327,7 +328,7 @@ async def grade(
                     )
                 finally:
                     await database.drop_database(server, name)
-                return done, read_coverage(data, lesson, "app/services") if data else None
+                return done, read_coverage(data, lesson, COVERAGE_SOURCE) if data else None
 
         reference, measured = await run("reference", None, REFERENCE_TIMEOUT)
         if not reference.passed:

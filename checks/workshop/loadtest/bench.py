@@ -35,11 +35,8 @@ from workshop.loadtest.stack import (
     Service,
     audit,
     final_lesson,
-    fresh_database,
-    migrate,
-    seed_accounts,
+    seeded_stage,
     service_env,
-    solution_tree,
 )
 
 VARIANTS = {"a": ("baseline", BASELINE), "b": ("reference", REFERENCE), "c": ("sync", SYNC_VARIANT)}
@@ -69,13 +66,13 @@ def main() -> None:
         print("For the real figures: sudo apt-get install wrk (Debian/Ubuntu), brew install wrk (macOS).")
 
     results: dict[tuple[str, str], list[Result]] = defaultdict(list)
-    with solution_tree() as folder, fresh_database("bench") as (server, name):
-        url = server.database_url(name)
-        migrate(folder, url)
-        ids = [str(i) for i in database.run(seed_accounts(server.dsn(name), args.accounts, BALANCE))]
+    with seeded_stage("bench", args.accounts, BALANCE) as stage:
+        ids = stage.ids
         with ExitStack() as stack:
             services = {
-                key: stack.enter_context(Service(VARIANTS[key][0], VARIANTS[key][1], folder, service_env(url)))
+                key: stack.enter_context(
+                    Service(VARIANTS[key][0], VARIANTS[key][1], stage.folder, service_env(stage.url))
+                )
                 for key in variants
             }
             load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -98,7 +95,7 @@ def main() -> None:
                         line.append(f"{kind} {VARIANTS[key][0]} {result.rps:,.0f}/s")
                 label = "warm-up (discarded)" if round_number == 0 else f"round {round_number}/{args.rounds}"
                 print(f"  {label}: " + ", ".join(line), flush=True)
-        found = database.run(audit(server.dsn(name)))
+        found = database.run(audit(stage.dsn))
     expected = args.accounts * BALANCE
     _report(results, variants, args.rounds)
     problems = found.problems(expected)

@@ -20,15 +20,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workshop import database
 from workshop.loadtest.stack import (
     REFERENCE,
     Service,
-    fresh_database,
-    migrate,
-    seed_accounts,
+    seeded_stage,
     service_env,
-    solution_tree,
 )
 
 CHECKS = "not_a_server_error,response_schema_conformance"
@@ -85,12 +81,11 @@ def main() -> None:
     parser.add_argument("--max-examples", type=int, default=150, help="cases per operation and phase")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    with solution_tree() as folder, fresh_database("fuzz") as (server, name):
-        url = server.database_url(name)
-        migrate(folder, url)
-        database.run(seed_accounts(server.dsn(name), 5, 10_000))
-        with Service("reference", REFERENCE, folder, service_env(url)) as service:
-            result = fuzz(service.base_url, args.max_examples, args.seed)
+    with (
+        seeded_stage("fuzz", 5, 10_000) as stage,
+        Service("reference", REFERENCE, stage.folder, service_env(stage.url)) as service,
+    ):
+        result = fuzz(service.base_url, args.max_examples, args.seed)
     tail = "\n".join(result.output.strip().splitlines()[-25:])
     print(tail)
     print()

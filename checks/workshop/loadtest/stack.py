@@ -69,23 +69,39 @@ def fresh_database(suffix: str) -> Iterator[tuple[database.Server, str]]:
         database.run(database.drop_database(target, name))
 
 
-def alembic(folder: Path, url: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run `alembic ARGS` in a stage's folder against `url`, as a learner runs it."""
+def migrate(folder: Path, url: str) -> None:
+    """`alembic upgrade head` in a stage's folder against `url`, as a learner runs it."""
     env = {**os.environ, "LEDGER_DATABASE_URL": url, "LEDGER_ENVIRONMENT": "test", "LEDGER_SECRET_KEY": "loadtest"}
-    return subprocess.run(
-        [sys.executable, "-m", "alembic", *args],
+    done = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
         cwd=folder,
         env=env,
         capture_output=True,
         text=True,
-        timeout=timeout,
+        timeout=120,
     )
-
-
-def migrate(folder: Path, url: str) -> None:
-    done = alembic(folder, url, "upgrade", "head")
     if done.returncode != 0:
         raise SystemExit(f"alembic upgrade head failed in {folder}:\n{done.stdout}{done.stderr}")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """The finished service's tree and its database, migrated and seeded."""
+
+    folder: Path
+    url: str  # SQLAlchemy URL, for the service
+    dsn: str  # the same database for asyncpg, for seeding and auditing
+    ids: list[str]  # the seeded accounts
+
+
+@contextmanager
+def seeded_stage(suffix: str, accounts: int, balance: int) -> Iterator[Stage]:
+    """The final stage on a fresh database at `alembic upgrade head`, holding `accounts` accounts of `balance`."""
+    with solution_tree() as folder, fresh_database(suffix) as (server, name):
+        url, dsn = server.database_url(name), server.dsn(name)
+        migrate(folder, url)
+        ids = [str(i) for i in database.run(seed_accounts(dsn, accounts, balance))]
+        yield Stage(folder, url, dsn, ids)
 
 
 # --- data -------------------------------------------------------------------------------------

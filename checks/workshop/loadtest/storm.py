@@ -32,11 +32,8 @@ from workshop.loadtest.stack import (
     Audit,
     Service,
     audit,
-    fresh_database,
-    migrate,
-    seed_accounts,
+    seeded_stage,
     service_env,
-    solution_tree,
 )
 
 REPLAYED = "Idempotent-Replayed"
@@ -137,14 +134,11 @@ def main() -> None:
     parser.add_argument("--balance", type=int, default=2_000, help="minor units each account starts with")
     parser.add_argument("--max-amount", type=int, default=300)
     args = parser.parse_args()
-    with solution_tree() as folder, fresh_database("storm") as (server, name):
-        url = server.database_url(name)
-        migrate(folder, url)
-        ids = [str(i) for i in database.run(seed_accounts(server.dsn(name), args.accounts, args.balance))]
+    with seeded_stage("storm", args.accounts, args.balance) as stage:
         print(f"Storm: {args.transfers:,} transfers, {args.clients} clients, {args.accounts} accounts x {args.balance}")
-        with Service("reference", REFERENCE, folder, service_env(url)) as service:
-            result = asyncio.run(storm(service.base_url, ids, args.transfers, args.clients, args.max_amount))
-        found = database.run(audit(server.dsn(name)))
+        with Service("reference", REFERENCE, stage.folder, service_env(stage.url)) as service:
+            result = asyncio.run(storm(service.base_url, stage.ids, args.transfers, args.clients, args.max_amount))
+        found = database.run(audit(stage.dsn))
     print(result.summary())
     problems = result.problems(found, args.accounts * args.balance)
     if problems:
