@@ -8,6 +8,8 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from workshop import database
 from workshop.verify import run_checks
 
 FIXTURE = Path(__file__).parent / "fixtures" / "migrated"
+TEMPLATES_43 = f"{database.TEMPLATE_PREFIX}{database.checkout_id()}_43_"  # this checkout's templates of lesson 43
 
 ISOLATION_CHECKS = """
 from sqlalchemy import text
@@ -103,21 +106,22 @@ def test_checks_are_isolated_and_the_template_is_rebuilt_only_when_migrations_ch
     folder = _migrated_lesson(tmp_path)
     first = run_checks(folder)
     assert first.problems_as_solution() == [], first.output
-    templates = _names(f"{database.TEMPLATE_PREFIX}43_")
+    templates = _names(TEMPLATES_43)
     assert len(templates) == 1
 
     again = run_checks(folder)
     assert again.problems_as_solution() == [], again.output
-    assert _names(f"{database.TEMPLATE_PREFIX}43_") == templates, "unchanged migrations reuse the template"
+    assert _names(TEMPLATES_43) == templates, "unchanged migrations reuse the template"
 
     version = folder / "migrations" / "versions" / "0001_notes.py"
     version.write_text(version.read_text() + "\n# changed\n")
     changed = run_checks(folder)
     assert changed.problems_as_solution() == [], changed.output
-    rebuilt = _names(f"{database.TEMPLATE_PREFIX}43_")
-    assert len(rebuilt) == 1 and rebuilt != templates
+    rebuilt = _names(TEMPLATES_43)
+    assert len(rebuilt) == 2 and set(templates) < set(rebuilt), "a new template; the last one is kept as a spare"
     assert not [name for name in _names(database.RUN_PREFIX) if name.endswith("_43")], "run databases are dropped"
-    asyncio.run(database.drop_database(database.server(), rebuilt[0]))
+    for name in rebuilt:
+        asyncio.run(database.drop_database(database.server(), name))
 
 
 def test_a_migration_that_fails_is_a_lesson_message(tmp_path: Path) -> None:
@@ -128,3 +132,68 @@ def test_a_migration_that_fails_is_a_lesson_message(tmp_path: Path) -> None:
     kinds = {check["kind"] for check in run.checks.values()}
     assert kinds == {"teaching"}, run.output
     assert "Lesson 43: `alembic upgrade head` failed on a fresh database" in run.output
+
+
+def test_two_checkouts_and_other_migrations_run_at_once_without_touching_each_other(
+    tmp_path: Path, repo_copy: Path
+) -> None:
+    """Lesson 05 of this checkout with three variants of its migrations, and of another checkout, all at once.
+
+    Each new fingerprint builds a template and tries to drop the lesson's others; a run's lease keeps
+    its own. Before leases, one run dropped the template another was cloning from.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from workshop.lessons import lesson
+    from workshop.verify import Run, write_solution_tree
+
+    def variant(root: Path, label: str) -> Path:
+        folder = write_solution_tree(lesson("05"), root)
+        version = folder / "migrations" / "versions" / "0002_idempotency_keys.py"
+        # A fingerprint no earlier run had: every run here builds its template, and clears away the others.
+        version.write_text(version.read_text() + f"\n# variant {label} {uuid.uuid4()}\n")
+        return folder
+
+    here = [variant(tmp_path / f"tree{n}", str(n)) for n in range(3)]
+    there = variant(repo_copy, "of another checkout")  # the other checkout's own lessons/05, as its learner has it
+
+    def run(folder: Path) -> Run:
+        # The other checkout runs its own engine: WORKSHOP_ROOT names it.
+        return run_checks(folder, env={**os.environ, "WORKSHOP_ROOT": str(repo_copy)} if folder == there else None)
+
+    # The first run builds its template and starts cloning from it; only then do the others start,
+    # each building a template of its own and clearing away the lesson's others that nobody uses.
+    first = here[0]
+    first_template = database.template_name(first, "05")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        started = pool.submit(run, first)
+        deadline = time.monotonic() + 60
+        while first_template not in _names(database.TEMPLATE_PREFIX) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        others = [pool.submit(run, folder) for folder in [*here[1:], there]]
+        runs = [started.result(), *(other.result() for other in others)]
+    for folder, done in zip([*here, there], runs, strict=True):
+        assert done.problems_as_solution() == [], f"{folder}:\n{done.output[-3000:]}"
+    assert all(done.returncode == 0 for done in runs)
+
+
+def test_a_template_in_use_is_never_dropped() -> None:
+    target = database.server()
+    prefix = f"{database.TEMPLATE_PREFIX}{database.checkout_id()}_44_"
+    used, stale, current = f"{prefix}aaaaaaaaaaaa", f"{prefix}bbbbbbbbbbbb", f"{prefix}cccccccccccc"
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        for name in (used, stale, current):
+            await database.create_database(target, name)
+        lease = await database.lease_template(target, used)  # a live run clones from `used`
+        try:
+            first = await database.drop_unused_templates(target, "44", keep=current, spare=0)
+        finally:
+            await lease.release()
+        second = await database.drop_unused_templates(target, "44", keep=current, spare=0)
+        await database.drop_database(target, current)
+        return first, second
+
+    first, second = asyncio.run(scenario())
+    assert first == [stale], "only the template nobody uses goes"
+    assert second == [used], "once its run has ended, the old template goes too"

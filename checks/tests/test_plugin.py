@@ -150,3 +150,101 @@ def test_a_lessons_own_test_suite_is_not_a_check_and_runs_as_plain_pytest(tmp_pa
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
     assert "scorecard" not in done.stdout and "Lesson 42" not in done.stdout
+
+
+ORDERED = """
+import pytest
+
+from workshop.grading import load
+
+pytestmark = pytest.mark.step(2)
+
+
+def test_b_written_first_in_the_file_but_step_two():
+    assert False, "Lesson 42: step two is not done (step 2)"
+
+
+@pytest.mark.step(1)
+def test_a_step_one_check():
+    pytest.fail("Lesson 42: step one is not done (step 1)")
+
+
+@pytest.mark.step(1)
+def test_a_refused_transfer():
+    errors = load("app.errors")
+    raise errors.InsufficientFunds("account 7 holds 100, less than the 101 requested")
+
+
+@pytest.mark.step(3)
+def test_a_database_refusal():
+    from sqlalchemy.exc import IntegrityError
+
+    raise IntegrityError("INSERT …", {}, Exception('violates check constraint "ck_accounts_balance_not_negative"'))
+
+
+@pytest.mark.step(3)
+def test_passes():
+    pass
+"""
+
+DOMAIN_ERRORS = """
+class DomainError(Exception):
+    pass
+
+
+class InsufficientFunds(DomainError):
+    pass
+"""
+
+
+def _ordered_lesson(tmp_path: Path) -> Path:
+    folder = _synthetic_lesson(tmp_path)
+    (folder / "checks" / "test_synthetic.py").unlink()
+    (folder / "checks" / "test_ordered.py").write_text(ORDERED)
+    (folder / "app" / "errors.py").write_text(DOMAIN_ERRORS)
+    return folder
+
+
+def test_checks_run_in_step_order_and_next_is_the_lowest_failing_step(tmp_path: Path) -> None:
+    run = run_checks(_ordered_lesson(tmp_path))
+    assert [(check["name"], check["step"]) for check in run.checks.values()] == [
+        ("test_a_step_one_check", 1),
+        ("test_a_refused_transfer", 1),
+        ("test_b_written_first_in_the_file_but_step_two", 2),
+        ("test_a_database_refusal", 3),
+        ("test_passes", 3),
+    ]
+    assert "Next: a step one check (step 1)" in run.output
+    assert "Then: a refused transfer (step 1); b written first in the file but step two (step 2)" in run.output
+
+
+def test_pytest_fail_with_a_lesson_message_and_unexpected_errors_teach(tmp_path: Path) -> None:
+    run = run_checks(_ordered_lesson(tmp_path))
+    checks = {check["name"]: check for check in run.checks.values()}
+    assert checks["test_a_step_one_check"]["kind"] == "teaching"
+    refused = checks["test_a_refused_transfer"]
+    assert refused["kind"] == "teaching", run.output
+    assert (
+        refused["message"]
+        == (
+            "lessons/42/app/errors.py:0: "[:0]  # the raise site is in the check here, not in the app
+            + "Lesson 42: expected a refused transfer, but your code raised InsufficientFunds: "
+            "account 7 holds 100, less than the 101 requested (step 1)"
+        )
+    )
+    database = checks["test_a_database_refusal"]
+    assert database["kind"] == "teaching"
+    assert "the database refused a statement with IntegrityError" in database["message"]
+    assert "ck_accounts_balance_not_negative" in database["message"] and database["message"].endswith("(step 3)")
+
+
+def test_a_narrowed_run_says_so_and_never_says_well_done(tmp_path: Path) -> None:
+    folder = _ordered_lesson(tmp_path)
+    one = run_checks(folder / "checks" / "test_ordered.py", "-k", "passes")
+    assert "Lesson 42: 1/1 selected checks pass (5 in lesson 42)" in one.output
+    assert "Well done" not in one.output and "Now the whole lesson: uv run pytest lessons/42" in one.output
+    check = run_checks(folder, "--workshop-checks", "test_passes,test_a_step_one_check")
+    assert [c["name"] for c in check.checks.values()] == ["test_a_step_one_check", "test_passes"]
+    assert "Lesson 42: 1/2 selected checks pass (5 in lesson 42)" in check.output
+    node = run_checks(Path(f"{folder}/checks/test_ordered.py::test_passes"))
+    assert "1/1 selected checks pass (5 in lesson 42)" in node.output, node.output

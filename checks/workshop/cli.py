@@ -18,6 +18,7 @@ from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
@@ -439,36 +440,47 @@ def build_command(
 
 @app.command()
 @friendly
-def verify(number: Annotated[str | None, typer.Argument(help="one lesson; all when left out")] = None) -> None:
-    """Prove each starter fails for a lesson reason and each solution passes."""
-    from workshop.verify import run_checks, solution_tree
+def verify(
+    number: Annotated[str | None, typer.Argument(help="one lesson; all when left out")] = None,
+    repeat: Annotated[int, typer.Option(help="run each solution and each mutant this many times")] = 1,
+    mutants: Annotated[bool, typer.Option(help="prove the checks with the lesson's mutants")] = True,
+) -> None:
+    """Prove each starter fails for a lesson reason, each solution passes, and every mutant is killed."""
+    from workshop.verify import prove
 
+    if repeat < 1:
+        fail("--repeat needs a number of runs, 1 or more.")
     chosen = [lesson(number)] if number else list(all_lessons())
     table = Table(title="workshop verify", title_justify="left")
-    for column in ("lesson", "starter", "solution"):
+    for column in ("lesson", "starter", "solution", "mutants killed", "checks proven", "flakes"):
         table.add_column(column)
     problems: list[str] = []
     for found in chosen:
         with console.status(f"lesson {found.number}…"):
-            starter = run_checks(found.path)
-            with solution_tree(found) as folder:
-                reference = run_checks(folder)
-        starter_problems = starter.problems_as_starter()
-        solution_problems = reference.problems_as_solution()
-        skipped = reference.skipped
-        problems += [f"{found.number} starter: {p}" for p in starter_problems]
-        problems += [f"{found.number} solution: {p}" for p in solution_problems]
+            proof = prove(found, repeat=repeat, mutants=mutants)
+        problems += [f"{found.number} {problem}" for problem in proof.problems]
+        starter, solution = proof.starter, proof.solutions[0]
+        assert starter is not None
+        mark = {True: "", False: " [red]✗[/red]"}
+        starter_ok = not starter.problems_as_starter()
+        solution_ok = not any(run.problems_as_solution() for run in proof.solutions)
+        graded = len(solution.checks) - solution.skipped
+        killed = sum(1 for verdict in proof.mutants if verdict.killed)
+        proven = len(proof.checks) - len(proof.unproven)
         table.add_row(
             found.number,
-            f"{len(starter.checks) - starter.passed}/{len(starter.checks)} fail"
-            + ("" if not starter_problems else " [red]✗[/red]"),
-            f"{reference.passed}/{len(reference.checks) - skipped} pass"
-            + (f" ({skipped} skipped)" if skipped else "")
-            + ("" if not solution_problems else " [red]✗[/red]"),
+            f"{len(starter.checks) - starter.passed}/{len(starter.checks)} fail" + mark[starter_ok],
+            f"{solution.passed}/{graded} pass"
+            + (f" ({solution.skipped} skipped)" if solution.skipped else "")
+            + (f", {repeat} runs" if repeat > 1 else "")
+            + mark[solution_ok],
+            f"{killed}/{len(proof.mutants)}" + mark[killed == len(proof.mutants) > 0] if mutants else "-",
+            f"{proven}/{len(proof.checks)}" + mark[proven == len(proof.checks)] if mutants else "-",
+            str(proof.flakes),
         )
     console.print(table)
     for problem in problems:
-        console.print(f"[red]✗[/red] {problem}")
+        console.print(f"[red]✗[/red] {escape(problem)}", soft_wrap=True)
     if problems:
         fail(f"{len(problems)} problem(s).")
 

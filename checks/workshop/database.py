@@ -3,11 +3,17 @@
 The embedded server starts on first use and keeps running for the next run (its data lives in
 the user's cache folder). Each pytest process works in a database of its own, named after its
 PID, so leftovers of killed runs can be recognised and dropped.
+
+Several checkouts of the workshop (or one lesson with different migrations) share one server.
+A migrated template belongs to one checkout and one fingerprint of the migrations, and a run
+holds a shared advisory lock on its template for as long as it runs: a stale template is
+dropped only when nobody holds that lock, so no run ever loses the template it clones from.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
@@ -28,6 +34,17 @@ CACHE = Path(platformdirs.user_cache_dir("ledger-workshop"))
 PGDATA = CACHE / "postgres-18"
 RUN_PREFIX = "workshop_run_"
 TEMPLATE_PREFIX = "workshop_tpl_"
+BUILDING = "_building_"  # a template under construction: <template>_building_<pid>
+# Templates of one lesson kept besides the current one: the starter, the solution and a learner's
+# own migrations alternate without rebuilding each time.
+SPARE_TEMPLATES = 2
+
+
+def checkout_id(root: Path | None = None) -> str:
+    """Six hex digits naming this checkout of the workshop (its folder), for the databases it owns."""
+    from workshop.lessons import REPO
+
+    return hashlib.sha256(str((root or REPO).resolve()).encode()).hexdigest()[:6]
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -165,14 +182,58 @@ def _pid_alive(pid: int) -> bool:
 
 
 async def drop_leftovers(target: Server) -> list[str]:
-    """Drop per-run databases whose pytest process is gone (a killed run leaves them behind)."""
-    (rows,) = await execute(target.dsn(), f"SELECT datname FROM pg_database WHERE datname LIKE '{RUN_PREFIX}%'")
+    """Drop per-run databases and half-built templates whose process is gone (a killed run leaves them)."""
+    (rows,) = await execute(
+        target.dsn(),
+        f"SELECT datname FROM pg_database WHERE datname LIKE '{RUN_PREFIX}%' OR datname LIKE '{TEMPLATE_PREFIX}%'",
+    )
     dropped = []
     for (name,) in rows:
-        match = re.match(rf"{RUN_PREFIX}(\d+)_", str(name))
+        match = re.match(rf"{RUN_PREFIX}(\d+)_", str(name)) or re.search(rf"{BUILDING}(\d+)$", str(name))
         if match and not _pid_alive(int(match.group(1))):
             await execute(target.dsn(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             dropped.append(str(name))
+    return dropped
+
+
+async def drop_orphaned_templates(target: Server) -> list[str]:
+    """Drop templates of checkouts that no longer exist on this machine (and that no run holds)."""
+    (rows,) = await execute(
+        target.dsn(),
+        "SELECT datname, coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database "
+        f"WHERE datname LIKE '{TEMPLATE_PREFIX}%' AND datname NOT LIKE '%{BUILDING}%'",
+    )
+    mine = f"{TEMPLATE_PREFIX}{checkout_id()}_"
+    orphans = []
+    for name, comment in rows:
+        if str(name).startswith(mine):
+            continue
+        owner = str(comment).removeprefix("workshop checkout ")
+        # No comment: made before templates named their checkout. A checkout elsewhere (another machine
+        # on a shared server) keeps its templates: only a folder missing here proves it is gone.
+        if not comment or (str(comment).startswith("workshop checkout ") and not Path(owner).exists()):
+            orphans.append(str(name))
+    return await _drop_if_unused(target, orphans)
+
+
+async def _drop_if_unused(target: Server, names: list[str]) -> list[str]:
+    """Drop each of `names` that no run holds a lease on; return those dropped."""
+    if not names:
+        return []
+    import asyncpg
+
+    dropped = []
+    connection = await asyncpg.connect(target.dsn(), timeout=10)
+    try:
+        for name in names:
+            if await connection.fetchval(f"SELECT pg_try_advisory_lock({_lock_key(name)})"):
+                try:
+                    await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    dropped.append(name)
+                finally:
+                    await connection.execute(f"SELECT pg_advisory_unlock({_lock_key(name)})")
+    finally:
+        await connection.close()
     return dropped
 
 
@@ -220,21 +281,69 @@ class MigrationFailed(RuntimeError):
     """`alembic upgrade head` failed on the template; the message carries Alembic's output."""
 
 
-async def migrated_template(target: Server, lesson_dir: Path, lesson: str) -> str | None:
-    """A template database at `alembic upgrade head`, built once per change of the migrations."""
+def template_name(lesson_dir: Path, lesson: str) -> str | None:
+    """The template of this checkout, lesson and migrations; None when the lesson has no migrations."""
     fingerprint = migrations_fingerprint(lesson_dir)
     if fingerprint is None:
         return None
-    name = f"{TEMPLATE_PREFIX}{lesson}_{fingerprint}"
+    return f"{TEMPLATE_PREFIX}{checkout_id()}_{lesson}_{fingerprint}"
+
+
+def _lock_key(name: str) -> str:
+    """The SQL that names a template's advisory lock."""
+    return f"hashtext('workshop template {name}')"
+
+
+class TemplateLease:
+    """A shared advisory lock on a template, held on a connection of its own while a run uses it."""
+
+    def __init__(self, connection: Any, name: str) -> None:
+        self.connection = connection
+        self.name = name
+
+    async def release(self) -> None:
+        # A closed session releases its advisory locks; if the server went away, the lock went with it.
+        with contextlib.suppress(Exception):
+            await self.connection.close()
+
+
+async def lease_template(target: Server, name: str) -> TemplateLease:
+    """Take a shared lock on template `name` (before it exists: so nobody drops it while we build or clone)."""
+    import asyncpg
+
+    try:
+        connection = await asyncpg.connect(target.dsn(), timeout=10)
+    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
+        raise DatabaseUnavailable(
+            f"Cannot connect to PostgreSQL: {error}. `uv run workshop doctor` checks it."
+        ) from error
+    await connection.execute(f"SELECT pg_advisory_lock_shared({_lock_key(name)})")
+    return TemplateLease(connection, name)
+
+
+async def drop_unused_templates(target: Server, lesson: str, keep: str, spare: int = SPARE_TEMPLATES) -> list[str]:
+    """Drop this checkout's other templates of `lesson` but the `spare` newest, unless a live run holds one."""
+    prefix = f"{TEMPLATE_PREFIX}{checkout_id()}_{lesson}_"
     (rows,) = await execute(
-        target.dsn(), f"SELECT datname FROM pg_database WHERE datname LIKE '{TEMPLATE_PREFIX}{lesson}_%'"
+        target.dsn(), f"SELECT datname FROM pg_database WHERE datname LIKE '{prefix}%' ORDER BY oid DESC"
     )
-    existing = {str(row[0]) for row in rows}
-    if name in existing:
+    others = [str(name) for (name,) in rows if str(name) != keep and BUILDING not in str(name)]
+    return await _drop_if_unused(target, others[spare:])
+
+
+async def migrated_template(target: Server, lesson_dir: Path, lesson: str) -> str | None:
+    """A template database at `alembic upgrade head`, built once per checkout and change of the migrations.
+
+    The caller holds a lease on `template_name(...)` (see `lease_template`) for as long as it clones from it.
+    """
+    name = template_name(lesson_dir, lesson)
+    if name is None:
+        return None
+    (rows,) = await execute(target.dsn(), f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
+    if rows:
         return name
-    for stale in existing:
-        await drop_database(target, stale)
-    building = f"{name}_building_{os.getpid()}"
+    await drop_unused_templates(target, lesson, keep=name)
+    building = f"{name}{BUILDING}{os.getpid()}"
     await create_database(target, building)
     env = {**os.environ, "LEDGER_DATABASE_URL": target.database_url(building)}
     process = await asyncio.create_subprocess_exec(
@@ -255,6 +364,11 @@ async def migrated_template(target: Server, lesson_dir: Path, lesson: str) -> st
     # Renaming makes the template appear whole or not at all; if another run won the race, keep its.
     import asyncpg
 
+    from workshop.lessons import REPO
+
+    # The comment names the checkout, so that templates of a checkout that was deleted can be cleared away.
+    owner = str(REPO).replace("'", "''")
+    await execute(target.dsn(), f"COMMENT ON DATABASE \"{building}\" IS 'workshop checkout {owner}'")
     try:
         await execute(target.dsn(), f'ALTER DATABASE "{building}" RENAME TO "{name}"')
     except asyncpg.DuplicateDatabaseError:

@@ -63,13 +63,24 @@ def database_server() -> database.Server:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def database_template(database_server: database.Server) -> str | None:
-    """The lesson's migrated template database (None before lesson 03 has migrations)."""
+async def database_template(database_server: database.Server) -> AsyncIterator[str | None]:
+    """The lesson's migrated template database (None before lesson 03 has migrations).
+
+    The run holds a lease on it until it ends, so no other run (another checkout, other
+    migrations) drops it meanwhile.
+    """
     await database.drop_leftovers(database_server)
+    await database.drop_orphaned_templates(database_server)
     folder = grading.CURRENT["folder"]
-    if not isinstance(folder, Path):
-        return None
-    return await database.migrated_template(database_server, folder, grading.lesson())
+    name = database.template_name(folder, grading.lesson()) if isinstance(folder, Path) else None
+    if not isinstance(folder, Path) or name is None:
+        yield None
+        return
+    lease = await database.lease_template(database_server, name)
+    try:
+        yield await database.migrated_template(database_server, folder, grading.lesson())
+    finally:
+        await lease.release()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

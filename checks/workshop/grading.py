@@ -11,11 +11,13 @@ import importlib
 import traceback
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Literal
+from typing import Any, Literal
 
 from workshop.lessons import lesson_of_path
 
-Kind = Literal["todo", "teaching", "bug"]
+# todo: a stub still raises NotImplementedError; teaching: a `Lesson NN:` message; environment: the
+# database or the machine, not the learner's code; bug: anything else, shown with its traceback.
+Kind = Literal["todo", "teaching", "bug", "environment"]
 
 # Set by the plugin for the running lesson.
 CURRENT: dict[str, object] = {"lesson": "??", "folder": None, "base": None}
@@ -118,8 +120,70 @@ def _check_site(error: BaseException) -> str:
     return site
 
 
-def classify(error: BaseException) -> tuple[Kind, str]:
-    """A failure's kind and, for lesson failures, the one line the learner sees."""
+def _group_leaves(error: BaseException) -> list[BaseException]:
+    """The exceptions inside groups and `raise … from …` causes (not the implicit __context__)."""
+    found: list[BaseException] = []
+    pending = [error]
+    while pending and len(found) < 50:
+        current = pending.pop()
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+            continue
+        found.append(current)
+        if current.__cause__ is not None:
+            pending.append(current.__cause__)
+    return found
+
+
+def _learner_site(error: BaseException) -> str:
+    """`app/x.py:12: `, the innermost frame of the learner's code the error passed through; else ""."""
+    site = ""
+    for frame, line in traceback.walk_tb(error.__traceback__):
+        if _is_learner_file(frame.f_code.co_filename):
+            site = f"{_relative(frame.f_code.co_filename)}:{line}: "
+    return site
+
+
+def _first(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0][:240] if lines else ""
+
+
+def unexpected_outcome(error: BaseException) -> str | None:
+    """What an error says when the learner's code raised it where a check expected another outcome.
+
+    A domain error, an HTTPException or a database error is not a bug in the check: it is the
+    learner's code refusing what the check expected to succeed (or failing another way).
+    """
+    kind = type(error)
+    names = {cls.__name__ for cls in kind.__mro__}
+    if "DomainError" in names and kind.__module__.startswith("app."):
+        return f"your code raised {kind.__name__}: {_first(str(error))}"
+    if "HTTPException" in names and kind.__module__.split(".")[0] in ("fastapi", "starlette"):
+        detail = getattr(error, "detail", "")
+        return f"your code raised HTTPException({getattr(error, 'status_code', '?')}, {detail!r})"
+    if kind.__name__ == "ResponseValidationError" and kind.__module__.startswith("fastapi"):
+        errors: list[dict[str, Any]] = getattr(error, "errors", lambda: [])()
+        first = errors[0] if errors else {}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return (
+            f"a route returned a value that does not match its declared response type "
+            f"({where}: {first.get('msg', '?')}, got {str(first.get('input', '?'))[:80]!r})"
+        )
+    if "DBAPIError" in names and kind.__module__.startswith("sqlalchemy"):
+        original = getattr(error, "orig", None)
+        said = _first(str(original)) if original is not None else _first(str(error))
+        return f"the database refused a statement with {kind.__name__}: {said}"
+    return None
+
+
+def classify(error: BaseException, *, expected: str | None = None, step: int | None = None) -> tuple[Kind, str]:
+    """A failure's kind and, for lesson failures, the one line the learner sees.
+
+    `expected` is what the check expected, in words (its name as a sentence); `step` its README step.
+    """
+    import pytest
+
     leaves = _leaves(error)
     for leaf in leaves:
         if isinstance(leaf, NotImplementedError):
@@ -127,7 +191,7 @@ def classify(error: BaseException) -> tuple[Kind, str]:
     for leaf in [error, *leaves]:
         if isinstance(leaf, CheckTimeout):
             return "teaching", f"{_check_site(leaf) or _raise_site(leaf)}{leaf}"
-        if isinstance(leaf, AssertionError) and str(leaf).startswith("Lesson "):
+        if isinstance(leaf, AssertionError | pytest.fail.Exception) and str(leaf).startswith("Lesson "):
             if isinstance(leaf, LessonError):
                 return "teaching", str(leaf)
             return "teaching", f"{_check_site(leaf)}{str(leaf).splitlines()[0]}"
@@ -136,4 +200,10 @@ def classify(error: BaseException) -> tuple[Kind, str]:
                 f"{_relative(leaf.filename or '')}:{leaf.lineno}: Lesson {lesson()}: "
                 f"Python cannot read this file: {leaf.msg}"
             )
+    for leaf in _group_leaves(error):
+        said = unexpected_outcome(leaf)
+        if said is not None:
+            wanted = f"expected {expected}, but " if expected else ""
+            where = f" (step {step})" if step is not None else ""
+            return "teaching", f"{_learner_site(leaf)}Lesson {lesson()}: {wanted}{said}{where}"
     return "bug", ""

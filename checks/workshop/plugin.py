@@ -13,6 +13,7 @@ timeouts, none of the engine's fixtures (the suite brings its own, in its confte
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sys
 import threading
@@ -30,7 +31,10 @@ from workshop.lessons import LESSONS, STATE, lesson_of_path
 _LESSON = pytest.StashKey[str]()
 _SUITE = pytest.StashKey[bool]()  # this run runs a lesson's own test suite (lessons/NN/tests)
 _RESULTS = pytest.StashKey[dict[str, dict[str, Any]]]()
+_SELECTORS = pytest.StashKey[list[tuple[Path, tuple[str, ...]]]]()  # what the learner named, inside a lesson
+_COUNTS = pytest.StashKey[dict[str, int]]()  # "total" checks in the lesson, "selected" for this run
 _KIND = "workshop_kind"
+NO_STEP = 99  # a check without a step marker runs last (the suite requires every check to have one)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,6 +43,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--workshop-report",
         metavar="PATH",
         help="write each check's outcome and failure kind (todo/teaching/bug) as JSON",
+    )
+    parser.addoption(
+        "--workshop-checks",
+        metavar="NAMES",
+        help="run only these checks (comma-separated names, `test_x` or `test_x[param]`); the rest count as not run",
     )
 
 
@@ -91,11 +100,40 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         return
     # `pytest lessons/07` would load lessons/07/tests/conftest.py too (a `test*` folder): a run of
     # the checks loads the conftest files of its checks, never the learner's suite's.
-    base = early_config.invocation_params.dir
-    namespace.file_or_dir = [
-        str(base / arg / "checks") if lesson_of_path(base / arg) and (base / arg / "checks").is_dir() else arg
-        for arg in args
-    ]
+    namespace.file_or_dir, _ = _whole_lessons(early_config.invocation_params.dir, args)
+
+
+def _whole_lessons(base: Path, args: list[str]) -> tuple[list[str], list[tuple[Path, tuple[str, ...]]]]:
+    """The args with each path inside a lesson widened to the lesson's checks folder, and what was named.
+
+    A run of the checks always collects the lesson's whole checks folder, so that the scorecard can
+    say "4/4 selected checks pass (34 in lesson 05)" for a narrowed run; what the learner named (a
+    file, a check) is kept as a selector, and pytest_collection_modifyitems deselects the rest.
+    """
+    selectors: list[tuple[Path, tuple[str, ...]]] = []
+    rewritten: list[str] = []
+    for arg in args:
+        path_text, *names = arg.split("::")
+        target = (base / path_text).resolve()
+        checks = _checks_folder(target)
+        if checks is None:
+            rewritten.append(arg)
+            continue
+        whole = target in (checks, checks.parent) and not names
+        selectors.append((checks, ()) if whole else (target, tuple(names)))
+        if str(checks) not in rewritten:
+            rewritten.append(str(checks))
+    return rewritten, selectors
+
+
+def _checks_folder(target: Path) -> Path | None:
+    """The `checks` folder of the lesson `target` lies in (not inside its own test suite), else None."""
+    if lesson_of_path(target) is None or _in_suite(target):
+        return None
+    parts = target.parts
+    index = max(i for i in range(len(parts) - 1) if parts[i] == "lessons" and re.fullmatch(r"\d{2}", parts[i + 1]))
+    checks = Path(*parts[: index + 2]) / "checks"
+    return checks if checks.is_dir() else None
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -110,6 +148,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "workshop_timeout(seconds): this check may take longer than the workshop_timeout ini value"
     )
+    config.addinivalue_line("markers", "step(n): the README step this check grades; checks run in step order")
+    config.addinivalue_line(
+        "markers", "engine_gated: needs a Docker engine; the one kind of check that may skip (saying why) without one"
+    )
     suite = _runs_a_suite(config)
     config.stash[_SUITE] = suite
     if not suite:
@@ -118,11 +160,72 @@ def pytest_configure(config: pytest.Config) -> None:
     if folder is None:
         return
     grading.CURRENT.update(lesson=folder.name, folder=folder, base=config.invocation_params.dir)
+    if not suite:
+        config.args, config.stash[_SELECTORS] = _whole_lessons(config.invocation_params.dir, list(config.args))
     if suite:
         return  # the learner's own tests (already on the path): no scorecard, timeouts or classification
     # The lesson's own `app` package wins over any other on the path.
     sys.path.insert(0, str(folder))
     config.stash[_LESSON] = folder.name
+
+
+# --- selection and order -------------------------------------------------------------------
+
+
+def step_of(item: pytest.Item) -> int:
+    """The README step a check grades: its `step` marker (a check's own wins over its module's)."""
+    marker = item.get_closest_marker("step")
+    return int(marker.args[0]) if marker and marker.args else NO_STEP
+
+
+def _selected(item: pytest.Item, selectors: list[tuple[Path, tuple[str, ...]]]) -> bool:
+    path = Path(str(item.path)).resolve()
+    names = item.nodeid.split("::")[1:]
+    for target, wanted in selectors:
+        if not (path == target or target in path.parents):
+            continue
+        if len(wanted) > len(names):
+            continue
+        if all(
+            have == want or (index == len(wanted) - 1 and "[" not in want and have.split("[")[0] == want)
+            for index, (have, want) in enumerate(zip(names, wanted, strict=False))
+        ):
+            return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Checks in README step order; what the learner did not name is deselected (and counted)."""
+    if config.stash.get(_LESSON, None) is None:
+        return
+    items.sort(key=step_of)  # stable: within a step, the order of the files and of the checks in them
+    config.stash[_COUNTS] = {"total": len(items)}
+    selectors = config.stash.get(_SELECTORS, [])
+    names = {name.strip() for name in (config.getoption("--workshop-checks") or "").split(",") if name.strip()}
+    keep = [
+        item
+        for item in items
+        if (not selectors or _selected(item, selectors))
+        and (not names or item.name in names or item.name.split("[")[0] in names)
+    ]
+    if len(keep) < len(items):
+        kept = {id(item) for item in keep}
+        dropped = [item for item in items if id(item) not in kept]
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    counts = session.config.stash.get(_COUNTS, None)
+    if counts is not None:
+        counts["selected"] = len(session.items)
+
+
+def _narrowed(config: pytest.Config) -> bool:
+    """True when this run checks only part of its lesson (a file, a check, -k, --lf …)."""
+    counts = config.stash.get(_COUNTS, {})
+    return counts.get("selected", 0) < counts.get("total", 0)
 
 
 # --- timeouts -------------------------------------------------------------------------------
@@ -178,13 +281,21 @@ def pytest_runtest_makereport(
     results = item.config.stash[_RESULTS]
     entry = results.setdefault(
         item.nodeid,
-        {"name": item.name, "outcome": "passed", "kind": None, "message": "", "hint": _hint(item)},
+        {
+            "name": item.name,
+            "step": step_of(item),
+            "engine_gated": item.get_closest_marker("engine_gated") is not None,
+            "outcome": "passed",
+            "kind": None,
+            "message": "",
+            "hint": _hint(item),
+        },
     )
     if report.skipped and entry["outcome"] == "passed":
         entry["outcome"] = "skipped"
         entry["message"] = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
     if report.failed and call.excinfo is not None and entry["outcome"] != "failed":
-        kind, line = _classify(call.excinfo.value)
+        kind, line = _classify(call.excinfo.value, item)
         entry.update(outcome="failed", kind=kind, message=line or _first_line(call.excinfo))
         report.user_properties.append((_KIND, kind))
         if kind != "bug":
@@ -192,7 +303,7 @@ def pytest_runtest_makereport(
     return report
 
 
-def _classify(error: BaseException) -> tuple[str, str]:
+def _classify(error: BaseException, item: pytest.Item) -> tuple[str, str]:
     from workshop.database import DatabaseUnavailable, MigrationFailed
 
     if isinstance(error, DatabaseUnavailable):
@@ -203,7 +314,14 @@ def _classify(error: BaseException) -> tuple[str, str]:
             f"Lesson {lesson}: `alembic upgrade head` failed on a fresh database; run it yourself "
             f"in lessons/{lesson} to see why. Last lines: {str(error).strip().splitlines()[-1]}"
         )
-    return classify(error)
+    return classify(error, expected=sentence(item.name), step=step_of(item) if step_of(item) != NO_STEP else None)
+
+
+def sentence(name: str) -> str:
+    """A check's name as the sentence it reads: test_a_transfer_is_refused[0] → "a transfer is refused [0]"."""
+    base, _, parameter = name.partition("[")
+    text = base.removeprefix("test_").replace("_", " ")
+    return f"{text} [{parameter}" if parameter else text
 
 
 def _first_line(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
@@ -228,27 +346,49 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     skipped = [check for check in results.values() if check["outcome"] == "skipped"]
     checks = [check for check in results.values() if check["outcome"] != "skipped"]
     passed = sum(1 for check in checks if check["outcome"] == "passed")
+    narrowed = _narrowed(config)
     write = terminalreporter.write_line
     terminalreporter.section(f"Lesson {lesson} scorecard", sep="─", bold=True)
-    write(f"Lesson {lesson}: {passed}/{len(checks)} checks pass", bold=True, green=passed == len(checks))
+    if narrowed:
+        total = config.stash[_COUNTS]["total"]
+        write(
+            f"Lesson {lesson}: {passed}/{len(checks)} selected checks pass ({total} in lesson {lesson})",
+            bold=True,
+            green=passed == len(checks),
+        )
+    else:
+        write(f"Lesson {lesson}: {passed}/{len(checks)} checks pass", bold=True, green=passed == len(checks))
     for check in skipped:
-        name = check["name"].replace("_", " ").removeprefix("test ")
-        write(f"  Skipped, not counted: {name}: {check['message'].removeprefix('Skipped: ')}", yellow=True)
+        write(
+            f"  Skipped, not counted: {sentence(check['name'])}: {check['message'].removeprefix('Skipped: ')}",
+            yellow=True,
+        )
+    # Results arrive in the order the checks ran: README step order, so the first failure is the lowest step.
     failing = [check for check in checks if check["outcome"] == "failed"]
     if failing:
         first = failing[0]
         write("")
-        write(f"Next: {first['name'].replace('_', ' ').removeprefix('test ')}", bold=True)
+        write(f"Next: {sentence(first['name'])}{_step_label(first)}", bold=True)
         write(f"  {first['message']}")
         if first["hint"]:
             write(f"  Hint: {first['hint']}", cyan=True)
+        then = failing[1:4]
+        if then:
+            more = f" and {len(failing) - 4} more" if len(failing) > 4 else ""
+            write(f"  Then: {'; '.join(sentence(check['name']) + _step_label(check) for check in then)}{more}")
         write(f"  Read: lessons/{lesson}/README.md   ·   more help: uv run workshop hint {lesson}")
+    elif narrowed:
+        write(f"Now the whole lesson: uv run pytest lessons/{lesson}")
     elif passed == len(checks):
         following = f"{int(lesson) + 1:02d}"
         if (LESSONS / following).is_dir():
             write(f"Well done. Next: lessons/{following}/README.md, then `uv run pytest lessons/{following}`")
         else:
             write("Well done: that was the last lesson.")
+
+
+def _step_label(check: dict[str, Any]) -> str:
+    return f" (step {check['step']})" if check.get("step", NO_STEP) != NO_STEP else ""
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -259,12 +399,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     errors = reporter.stats.get("error", []) if reporter is not None else []
     collection_errors = [str(report.nodeid) for report in errors if not hasattr(report, "when")]
+    counts = config.stash.get(_COUNTS, {})
     if report_path:
         Path(report_path).write_text(
             json.dumps(
                 {
                     "lesson": lesson,
                     "exitstatus": int(exitstatus),
+                    "total": counts.get("total", 0),
+                    "selected": counts.get("selected", 0),
                     "checks": results,
                     "collection_errors": collection_errors,
                 },
@@ -278,16 +421,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def _is_whole_lesson_run(config: pytest.Config) -> bool:
-    """Progress counts only runs of a whole lesson of this checkout (no -k, -m, or single check)."""
-    if config.getoption("keyword", "") or config.getoption("markexpr", ""):
-        return False
+    """Progress counts only runs of a whole lesson of this checkout (nothing deselected)."""
     folder = grading.CURRENT["folder"]
     if not (isinstance(folder, Path) and folder.parent.resolve() == LESSONS.resolve()):
         return False
-    # `pytest lessons/05` or `pytest lessons/05/checks` is the whole lesson; one file or one check is not.
-    whole = {folder.resolve(), (folder / "checks").resolve()}
-    here = config.invocation_params.dir
-    return all("::" not in str(arg) and (here / str(arg)).resolve() in whole for arg in config.args)
+    return not _narrowed(config)
 
 
 def _record_progress(lesson: str, results: dict[str, dict[str, Any]]) -> None:

@@ -12,19 +12,16 @@ The suite finds its database in LEDGER_TEST_DATABASE_URL, as it does when the le
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import multiprocessing.context
 import os
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
-from workshop import database
-from workshop.lessons import REPO, is_hand_written, is_ignored, lesson_of_path
+from workshop import database, runner
+from workshop.lessons import REPO, is_hand_written, is_ignored
 
 TEST_DATABASE = "LEDGER_TEST_DATABASE_URL"
 COVERAGE_SOURCE = "app/services"  # the folder whose coverage has a floor
@@ -40,6 +37,7 @@ class SeededBug:
     """One planted mistake. `missed` completes "your tests did not notice when …"; `hint` says what would."""
 
     name: str  # the check's id, e.g. "transfer-overdraws"
+    step: int  # the README step whose tests should catch it
     path: str  # the file it changes, relative to the lesson folder
     find: str  # occurs exactly once in that file (so a changed reference cannot silently defuse the bug)
     replace: str
@@ -149,35 +147,6 @@ def read_coverage(data_file: Path, lesson: Path, source: str) -> Coverage | None
     return Coverage(percent=percent, missing=missing)
 
 
-# Imported once by the fork server, so that each run of the suite starts in a fraction of a second
-# instead of importing SQLAlchemy, FastAPI, Alembic and pytest again. The app itself is never preloaded.
-PRELOAD = [
-    "asyncpg",
-    "sqlalchemy.ext.asyncio",
-    "sqlalchemy.orm",
-    "sqlalchemy.dialects.postgresql.asyncpg",
-    "alembic.command",
-    "alembic.config",
-    "alembic.ddl.postgresql",
-    "fastapi",
-    "pydantic_settings",
-    "httpx",
-    "asgi_lifespan",
-    "pytest",
-    "pytest_asyncio",
-    "coverage",
-]
-
-
-def _fork_server() -> multiprocessing.context.ForkServerContext | None:
-    """multiprocessing's fork server with the libraries preloaded; None where there is none (Windows)."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return None
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
-    return context
-
-
 def _pytest_args(lesson: Path, report: Path, stop_at_first_failure: bool) -> list[str]:
     return [
         str(lesson / "tests"),
@@ -192,37 +161,6 @@ def _pytest_args(lesson: Path, report: Path, stop_at_first_failure: bool) -> lis
         f"--junitxml={report}",
         *(["-x"] if stop_at_first_failure else []),
     ]
-
-
-def _pytest_in_child(
-    args: list[str], env: dict[str, str], cwd: str, output: str, source: str | None, data: str | None
-) -> None:
-    """In a process forked from the fork server: what `python -m [coverage run -m] pytest ARGS` would do."""
-    os.environ.clear()
-    os.environ.update(env)
-    os.chdir(cwd)
-    sys.dont_write_bytecode = True
-    sys.path[:] = [entry for entry in sys.path if not (entry and lesson_of_path(Path(entry)))]
-    sink = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    os.dup2(sink, 1)
-    os.dup2(sink, 2)
-    import pytest
-
-    measured = None
-    if source is not None and data is not None:
-        import coverage
-
-        measured = coverage.Coverage(data_file=data, source=[source], config_file=False)
-        measured.start()
-    try:
-        code = pytest.main(args)
-    finally:
-        if measured is not None:
-            measured.stop()
-            measured.save()
-        sys.stdout.flush()
-        sys.stderr.flush()
-    sys.exit(int(code))
 
 
 async def run_suite(
@@ -243,56 +181,23 @@ async def run_suite(
     args = _pytest_args(lesson, report, stop_at_first_failure)
     env = {name: value for name, value in os.environ.items() if not name.startswith("LEDGER_")}
     env.update({TEST_DATABASE: database_url, "PYTHONDONTWRITEBYTECODE": "1"})
-    source = str(lesson / coverage_source)
-    cwd = lesson.parents[1]  # no learner's .env on the way
-    started = time.monotonic()
-    context = _fork_server() if fork else None
-    returncode: int | None
-    if context is not None:
-        log = lesson.parent / f"output-{report.stem}.txt"
-        data = str(coverage_data) if coverage_data is not None else None
-        child = context.Process(
-            target=_pytest_in_child,
-            args=(args, env, str(cwd), str(log), source if data else None, data),
-            daemon=True,
-        )
-        child.start()
-        killed = False
-        try:
-            await asyncio.to_thread(child.join, timeout)
-        finally:
-            if child.is_alive():  # over its time, cancelled, or the check's own timeout struck
-                killed = True
-                child.kill()
-                child.join()
-        returncode = None if killed else child.exitcode
-        output = log.read_text(errors="replace") if log.is_file() else ""
-    else:
-        under_coverage = (
-            ["coverage", "run", f"--source={source}", f"--data-file={coverage_data}", "-m"]
-            if coverage_data is not None
-            else []
-        )
-        process = await asyncio.create_subprocess_exec(
-            *[sys.executable, "-m", *under_coverage, "pytest", *args],
-            cwd=cwd,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        try:
-            raw, _ = await asyncio.wait_for(process.communicate(), timeout)
-            returncode = process.returncode
-        except TimeoutError:
-            process.kill()
-            raw, _ = await process.communicate()
-            returncode = None
-        finally:
-            if process.returncode is None:  # cancelled, or the check's own timeout struck
-                process.kill()
-        output = raw.decode(errors="replace")
+    started_at = time.monotonic()
+    started = runner.Started(
+        args,
+        cwd=lesson.parents[1],  # no learner's .env on the way
+        env=env,
+        fork=fork,
+        coverage_source=lesson / coverage_source if coverage_data is not None else None,
+        coverage_data=coverage_data,
+    )
+    ended = False
+    try:
+        ended = await asyncio.to_thread(started.join, timeout)
+    finally:
+        started.kill()  # over its time, cancelled, or the check's own timeout struck
+    done = started.result(killed=not ended)
     tests, failures = read_junit(report)
-    return SuiteRun(returncode, time.monotonic() - started, output, tests, failures)
+    return SuiteRun(done.returncode, time.monotonic() - started_at, done.output, tests, failures)
 
 
 async def grade(

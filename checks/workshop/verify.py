@@ -1,28 +1,33 @@
-"""Run a lesson's checks in a process of their own, on the starter or on the reference solution.
+"""Run a lesson's checks in a process of their own, on the starter, the reference solution or a mutant.
 
-Shared by `workshop verify`, `workshop check`, `workshop hint` and the workshop's own suite.
+Shared by `workshop verify`, `workshop check`, `workshop hint` and the workshop's own suite. The
+proof of a lesson (`prove`) is: every check fails on the starter for a lesson reason, every check
+passes on the solution (each of `repeat` times), and every mutant of `checks/mutants.py` is killed
+by the checks it names with a `Lesson NN:` message about that mistake, and every check kills one.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workshop import runner
 from workshop.build import stage
-from workshop.lessons import REPO, Lesson, is_hand_written, is_ignored
+from workshop.edits import EditDoesNotApply, apply_all
+from workshop.lessons import REPO, SOLUTIONS, Lesson, is_hand_written, is_ignored
+from workshop.mutants import Mutant, load_mutants
 
 LESSON_KINDS = ("todo", "teaching")
-# The one skip allowed anywhere: lesson 08's check that builds and runs the stack, where no Docker
-# engine runs, saying so (lessons/08/checks/test_stack_runs.py).
-ENGINE_CHECK = "test_with_a_docker_engine"
+# The one kind of skip allowed: a check marked `engine_gated` (lesson 08's build of the stack) where
+# no Docker engine runs, saying so.
 ENGINE_SKIP = "Skipped: no Docker engine here"
 
 
@@ -31,10 +36,11 @@ class Run:
     """What one pytest run of a lesson reported."""
 
     lesson: str
-    returncode: int
+    returncode: int | None  # None: stopped after its timeout
     output: str
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     collection_errors: list[str] = field(default_factory=list)
+    total: int = 0  # checks in the lesson; `checks` holds those that ran
 
     @property
     def passed(self) -> int:
@@ -44,11 +50,15 @@ class Run:
     def skipped(self) -> int:
         return sum(1 for check in self.checks.values() if check["outcome"] == "skipped")
 
+    def verdicts(self) -> dict[str, tuple[str, str | None]]:
+        """check name → (outcome, kind): what must not change between repeated runs."""
+        return {check["name"]: (check["outcome"], check["kind"]) for check in self.checks.values()}
+
     def problems_as_starter(self) -> list[str]:
         """Why this run does not show a proper starter: every check failing for a lesson reason."""
         problems = [f"collection error in {nodeid}" for nodeid in self.collection_errors]
         if not self.checks:
-            problems.append("no checks ran")
+            problems.append(f"no checks ran (exit code {self.returncode})")
         for nodeid, check in self.checks.items():
             if check["outcome"] != "failed":
                 problems.append(f"{nodeid} {check['outcome']} on the starter")
@@ -60,24 +70,24 @@ class Run:
         """Why this run does not show a proper solution: every check passing, none skipped but the engine check."""
         problems = [f"collection error in {nodeid}" for nodeid in self.collection_errors]
         if not self.checks:
-            problems.append("no checks ran")
+            problems.append(f"no checks ran (exit code {self.returncode})")
         for nodeid, check in self.checks.items():
-            skipped_ok = (
-                check["outcome"] == "skipped" and ENGINE_CHECK in nodeid and check["message"].startswith(ENGINE_SKIP)
-            )
-            if check["outcome"] != "passed" and not skipped_ok:
+            if check["outcome"] != "passed" and not is_engine_skip(check):
                 problems.append(f"{nodeid} {check['outcome']}: {check['message']}")
         return problems
 
 
-def run_checks(folder: Path, *pytest_args: str, timeout: float = 600) -> Run:
-    """Run `pytest <folder>` in a new process with the workshop plugin; read its JSON report."""
+def is_engine_skip(check: dict[str, Any]) -> bool:
+    return bool(
+        check["outcome"] == "skipped" and check.get("engine_gated") and check["message"].startswith(ENGINE_SKIP)
+    )
+
+
+def run_checks(folder: Path, *pytest_args: str, timeout: float = 600, env: dict[str, str] | None = None) -> Run:
+    """Run `pytest <folder>` in a process of its own with the workshop plugin; read its JSON report."""
     with tempfile.TemporaryDirectory(prefix="workshop-report-") as scratch:
         report = Path(scratch) / "report.json"
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
+        args = [
             str(folder),
             "-c",
             str(REPO / "pyproject.toml"),
@@ -89,14 +99,15 @@ def run_checks(folder: Path, *pytest_args: str, timeout: float = 600) -> Run:
             str(report),
             *pytest_args,
         ]
-        done = subprocess.run(command, cwd=folder.parents[1], capture_output=True, text=True, timeout=timeout)
+        done = runner.run_pytest(args, cwd=folder.parents[1], env=env, timeout=timeout)
         data = json.loads(report.read_text(encoding="utf-8")) if report.is_file() else {}
     return Run(
         lesson=folder.name,
         returncode=done.returncode,
-        output=done.stdout + done.stderr,
+        output=done.output,
         checks=data.get("checks", {}),
         collection_errors=data.get("collection_errors", []),
+        total=data.get("total", 0),
     )
 
 
@@ -119,3 +130,156 @@ def solution_tree(lesson: Lesson) -> Iterator[Path]:
     """A throwaway copy of the lesson as its solution branch has it."""
     with tempfile.TemporaryDirectory(prefix=f"workshop-solution-{lesson.number}-") as scratch:
         yield write_solution_tree(lesson, Path(scratch))
+
+
+def solution_files(lesson: Lesson) -> list[str]:
+    """The files lesson NN adds or changes (relative to the lesson folder): what a mutant may change."""
+    root = SOLUTIONS / lesson.number
+    return sorted(
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*")
+        if path.is_file() and not is_ignored(path.relative_to(root))
+    )
+
+
+# --- mutants ---------------------------------------------------------------------------------
+
+
+def _matches(check_name: str, wanted: str) -> bool:
+    return check_name == wanted or ("[" not in wanted and check_name.split("[")[0] == wanted)
+
+
+@dataclass
+class MutantVerdict:
+    """What the checks did with one mutant, over one or more runs."""
+
+    mutant: Mutant
+    problems: list[str] = field(default_factory=list)
+    killers: set[str] = field(default_factory=set)  # checks it names that failed with a message about it
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def killed(self) -> bool:
+        return not self.problems
+
+
+def judge_mutant(mutant: Mutant, run: Run, lesson: str) -> tuple[list[str], set[str]]:
+    """(problems, killers) of one run of the checks on one mutant."""
+    problems = [f"collection error in {nodeid}" for nodeid in run.collection_errors]
+    if run.returncode is None:
+        problems.append("the run did not finish in time")
+    killers: set[str] = set()
+    says = mutant.says.lower()
+    for wanted in mutant.killed_by:
+        named = [check for check in run.checks.values() if _matches(check["name"], wanted)]
+        if not named:
+            problems.append(f"{wanted}: no such check ran")
+            continue
+        good = [
+            check
+            for check in named
+            if check["outcome"] == "failed"
+            and check["kind"] == "teaching"
+            and f"Lesson {lesson}:" in check["message"]
+            and says in check["message"].lower()
+        ]
+        killers |= {check["name"] for check in good}
+        if not good:
+            seen = "; ".join(
+                f"{check['name']} {check['outcome']}"
+                + (f" as {check['kind']}: {check['message'][:300]}" if check["outcome"] == "failed" else "")
+                for check in named
+            )
+            problems.append(f"{wanted} did not kill it with a message saying {mutant.says!r}: {seen}")
+    return problems, killers
+
+
+def verify_mutant(lesson: Lesson, mutant: Mutant, repeat: int = 1, timeout: float = 300) -> MutantVerdict:
+    """Plant `mutant` in a copy of the solution; run the checks it names `repeat` times."""
+    verdict = MutantVerdict(mutant, problems=[f"mutant: {problem}" for problem in mutant.problems()])
+    if verdict.problems:
+        return verdict
+    with tempfile.TemporaryDirectory(prefix=f"workshop-mutant-{lesson.number}-") as scratch:
+        folder = write_solution_tree(lesson, Path(scratch))
+        try:
+            apply_all(folder, mutant.edits, allowed=solution_files(lesson))
+        except (EditDoesNotApply, KeyError) as error:
+            verdict.problems.append(f"cannot be planted: {error}")
+            return verdict
+        selection = ",".join(mutant.killed_by)
+        for _ in range(repeat):
+            run = run_checks(folder, "--workshop-checks", selection, timeout=timeout)
+            problems, killers = judge_mutant(mutant, run, lesson.number)
+            verdict.runs.append(run)
+            if verdict.runs[1:] and run.verdicts() != verdict.runs[0].verdicts():
+                problems.append("flaky: the verdicts differ between identical runs")
+            verdict.problems += [problem for problem in problems if problem not in verdict.problems]
+            verdict.killers = killers if len(verdict.runs) == 1 else verdict.killers & killers
+    return verdict
+
+
+@dataclass
+class Proof:
+    """Everything `workshop verify` proves about one lesson."""
+
+    lesson: Lesson
+    starter: Run | None = None
+    solutions: list[Run] = field(default_factory=list)
+    mutants: list[MutantVerdict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def checks(self) -> list[str]:
+        """Every check of the lesson that the solution runs and grades (the engine-gated skip is not graded)."""
+        if not self.solutions:
+            return []
+        return [check["name"] for check in self.solutions[0].checks.values() if not is_engine_skip(check)]
+
+    @property
+    def proven(self) -> set[str]:
+        return {name for verdict in self.mutants if verdict.killed for name in verdict.killers}
+
+    @property
+    def unproven(self) -> list[str]:
+        return [name for name in self.checks if name not in self.proven]
+
+    @property
+    def flakes(self) -> int:
+        runs = self.solutions
+        solution_flakes = sum(1 for run in runs[1:] if run.verdicts() != runs[0].verdicts())
+        return solution_flakes + sum(1 for verdict in self.mutants for p in verdict.problems if p.startswith("flaky"))
+
+
+def prove(
+    lesson: Lesson,
+    *,
+    repeat: int = 1,
+    starter: bool = True,
+    mutants: bool = True,
+    workers: int | None = None,
+) -> Proof:
+    """Prove one lesson: starter, solution `repeat` times, then each mutant (in parallel)."""
+    proof = Proof(lesson)
+    if starter:
+        proof.starter = run_checks(lesson.path)
+        proof.problems += [f"starter: {problem}" for problem in proof.starter.problems_as_starter()]
+    with solution_tree(lesson) as folder:
+        for attempt in range(repeat):
+            run = run_checks(folder)
+            proof.solutions.append(run)
+            proof.problems += [f"solution (run {attempt + 1}): {problem}" for problem in run.problems_as_solution()]
+    if proof.solutions[1:] and any(run.verdicts() != proof.solutions[0].verdicts() for run in proof.solutions[1:]):
+        proof.problems.append(f"solution: the verdicts differ between {repeat} identical runs (flaky)")
+    if not mutants:
+        return proof
+    found = load_mutants(lesson.path)
+    if not found:
+        proof.problems.append(f"no mutants: write lessons/{lesson.number}/checks/mutants.py")
+        return proof
+    runner.fork_server()  # started once, before the threads share it
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
+        proof.mutants = list(pool.map(lambda mutant: verify_mutant(lesson, mutant, repeat), found))
+    for verdict in proof.mutants:
+        proof.problems += [f"mutant {verdict.mutant.name}: {problem}" for problem in verdict.problems]
+    proof.problems += [f"check {name} is proven by no mutant: no mutant it kills names it" for name in proof.unproven]
+    return proof

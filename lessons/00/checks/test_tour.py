@@ -11,6 +11,7 @@ from workshop.grading import load
 LAYERS = ["core", "crud", "models", "schemas", "services"]
 
 
+@pytest.mark.step(2)
 @pytest.mark.parametrize("layer", LAYERS)
 def test_each_layer_is_a_package_with_a_docstring(layer: str) -> None:
     """Hint: a package is a folder with an `__init__.py`; its first line can be a docstring."""
@@ -25,6 +26,7 @@ def test_each_layer_is_a_package_with_a_docstring(layer: str) -> None:
     )
 
 
+@pytest.mark.step(4)
 def test_create_app_returns_a_fastapi_app_titled_ledger() -> None:
     """Hint: `FastAPI(title="Ledger", version=__version__)`; `__version__` lives in app/__init__.py."""
     main = load("app.main")
@@ -40,6 +42,7 @@ def test_create_app_returns_a_fastapi_app_titled_ledger() -> None:
     )
 
 
+@pytest.mark.step(4)
 def test_the_module_exposes_app_for_uvicorn() -> None:
     """Hint: `app = create_app()` at the bottom of app/main.py is what `uvicorn app.main:app` finds."""
     main = load("app.main")
@@ -55,6 +58,7 @@ async def _get(path: str) -> httpx.Response:
         return await client.get(path)
 
 
+@pytest.mark.step(3)
 async def test_health_answers_200_with_status_ok() -> None:
     """Hint: the route returns a dict; FastAPI turns it into JSON."""
     response = await _get("/health")
@@ -66,6 +70,7 @@ async def test_health_answers_200_with_status_ok() -> None:
     )
 
 
+@pytest.mark.step(4)
 async def test_health_is_documented_in_openapi_under_a_tag() -> None:
     """Hint: open http://127.0.0.1:8000/docs after `uv run workshop serve 00` and look for it."""
     response = await _get("/openapi.json")

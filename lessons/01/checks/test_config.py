@@ -29,6 +29,7 @@ def error_text(**overrides: Any) -> str:
     return str(caught.value)
 
 
+@pytest.mark.step(2)
 def test_settings_read_prefixed_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hint: `SettingsConfigDict(env_prefix="LEDGER_")` maps LEDGER_APP_NAME to `app_name`."""
     monkeypatch.setenv("LEDGER_APP_NAME", "Ledger (staging)")
@@ -43,6 +44,7 @@ def test_settings_read_prefixed_environment_variables(monkeypatch: pytest.Monkey
     )
 
 
+@pytest.mark.step(2)
 def test_variables_without_the_prefix_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hint: with a prefix, a bare APP_NAME (another program's variable) must not leak in."""
     monkeypatch.setenv("APP_NAME", "somebody else's app")
@@ -51,6 +53,7 @@ def test_variables_without_the_prefix_are_ignored(monkeypatch: pytest.MonkeyPatc
     )
 
 
+@pytest.mark.step(3)
 def test_settings_read_a_dotenv_file_in_the_working_folder(clean_env: Path) -> None:
     """Hint: `SettingsConfigDict(env_file=".env")` reads the file from the working folder."""
     (clean_env / ".env").write_text("LEDGER_APP_NAME=from-dotenv\n", encoding="utf-8")
@@ -59,6 +62,7 @@ def test_settings_read_a_dotenv_file_in_the_working_folder(clean_env: Path) -> N
     )
 
 
+@pytest.mark.step(3)
 def test_environment_variables_win_over_the_dotenv_file(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Hint: this order is pydantic-settings' default; do not override settings_customise_sources."""
     (clean_env / ".env").write_text("LEDGER_APP_NAME=from-dotenv\n", encoding="utf-8")
@@ -68,6 +72,7 @@ def test_environment_variables_win_over_the_dotenv_file(clean_env: Path, monkeyp
     )
 
 
+@pytest.mark.step(3)
 def test_unknown_keys_in_dotenv_are_ignored(clean_env: Path) -> None:
     """Hint: a shared .env also holds other tools' keys: `extra="ignore"` in model_config."""
     (clean_env / ".env").write_text("POSTGRES_PASSWORD=x\nLEDGER_NOT_A_FIELD=1\n", encoding="utf-8")
@@ -77,6 +82,7 @@ def test_unknown_keys_in_dotenv_are_ignored(clean_env: Path) -> None:
         pytest.fail(f"Lesson 01: unknown keys in .env broke the settings; add extra='ignore' (step 3): {error}")
 
 
+@pytest.mark.step(4)
 def test_a_bad_value_fails_fast_and_names_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hint: type the field (`db_pool_size: int`) and pydantic refuses "many" for you."""
     monkeypatch.setenv("LEDGER_DB_POOL_SIZE", "many")
@@ -87,6 +93,7 @@ def test_a_bad_value_fails_fast_and_names_the_field(monkeypatch: pytest.MonkeyPa
     )
 
 
+@pytest.mark.step(4)
 def test_impossible_pool_settings_are_refused() -> None:
     """Hint: `Field(default=5, ge=1)` bounds a number; a pool of 0 connections serves nobody."""
     for field, value in [("db_pool_size", 0), ("db_max_overflow", -1), ("db_pool_timeout", 0)]:
@@ -97,6 +104,7 @@ def test_impossible_pool_settings_are_refused() -> None:
         pytest.fail(f"Lesson 01: {field}={value} was accepted; bound it with Field(ge=…/gt=…) (step 4)")
 
 
+@pytest.mark.step(4)
 def test_pool_settings_have_production_defaults() -> None:
     """Hint: see the table in step 4; lesson 02 passes these to create_async_engine."""
     loaded = settings()
@@ -111,6 +119,7 @@ def test_pool_settings_have_production_defaults() -> None:
     assert actual == expected, f"Lesson 01: pool defaults are {actual}; expected {expected} (step 4)"
 
 
+@pytest.mark.step(4)
 def test_an_unknown_environment_is_refused() -> None:
     """Hint: type `environment` with the Environment enum, not str."""
     assert "environment" in error_text(environment="staging"), (
@@ -118,6 +127,7 @@ def test_an_unknown_environment_is_refused() -> None:
     )
 
 
+@pytest.mark.step(4)
 def test_a_database_url_for_another_driver_is_refused() -> None:
     """Hint: `make_url(value).drivername` is 'postgresql+asyncpg' for the driver we use."""
     for url in ["mysql://root@localhost/ledger", "postgresql://postgres@localhost/ledger", "nonsense"]:
@@ -129,6 +139,7 @@ def test_a_database_url_for_another_driver_is_refused() -> None:
         pytest.fail(f"Lesson 01: database_url={url!r} was accepted; require postgresql+asyncpg (step 4)")
 
 
+@pytest.mark.step(4)
 def test_a_socket_database_url_is_accepted() -> None:
     """Hint: the workshop's own server listens on a Unix socket: the URL has no host part."""
     url = "postgresql+asyncpg://postgres:@/ledger?host=/tmp/sockets"
@@ -137,6 +148,7 @@ def test_a_socket_database_url_is_accepted() -> None:
     )
 
 
+@pytest.mark.step(5)
 def test_the_secret_key_never_shows_in_repr_or_logs(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -153,6 +165,7 @@ def test_the_secret_key_never_shows_in_repr_or_logs(
         assert REAL_SECRET not in shown, "Lesson 01: the secret key appears in plain text (step 5)"
 
 
+@pytest.mark.step(5)
 def test_debug_is_on_in_development_and_off_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hint: a `mode="before"` model validator can fill `debug` from `environment` when it is unset."""
     assert settings().debug is True, "Lesson 01: in development, debug should default to True (step 5)"
@@ -163,6 +176,7 @@ def test_debug_is_on_in_development_and_off_in_production(monkeypatch: pytest.Mo
     assert settings().debug is True, "Lesson 01: an explicit LEDGER_DEBUG must win over the default (step 5)"
 
 
+@pytest.mark.step(5)
 def test_production_refuses_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hint: a `mode="after"` model validator sees every field; raise ValueError from it."""
     monkeypatch.setenv("LEDGER_ENVIRONMENT", "production")
@@ -173,6 +187,7 @@ def test_production_refuses_the_default_secret(monkeypatch: pytest.MonkeyPatch) 
     )
 
 
+@pytest.mark.step(5)
 def test_production_accepts_a_real_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hint: only the well-known default is refused, not every secret."""
     monkeypatch.setenv("LEDGER_ENVIRONMENT", "production")
@@ -181,6 +196,7 @@ def test_production_accepts_a_real_secret(monkeypatch: pytest.MonkeyPatch) -> No
     assert str(loaded.environment) == "production", "Lesson 01: LEDGER_ENVIRONMENT was not read (step 4)"
 
 
+@pytest.mark.step(6)
 def test_get_settings_is_cached(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hint: `@lru_cache` on get_settings; tests clear it with `get_settings.cache_clear()`."""
     config = load("app.core.config")

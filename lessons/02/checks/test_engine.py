@@ -16,6 +16,7 @@ POOL_VARIABLES = {
 }
 
 
+@pytest.mark.step(1)
 async def test_the_engine_takes_its_pool_from_the_settings(app_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Hint: every `db_*` setting has a keyword of the same name, minus `db_`, in create_async_engine."""
     for name, value in POOL_VARIABLES.items():
@@ -56,6 +57,7 @@ async def test_the_engine_takes_its_pool_from_the_settings(app_env: str, monkeyp
         await engine.dispose()
 
 
+@pytest.mark.step(2)
 async def test_the_sessionmaker_makes_async_sessions_on_the_engine(db_engine: AsyncEngine) -> None:
     """Hint: `async_sessionmaker(engine, ...)` binds every session it makes to that engine."""
     factory = load("app.db.session").create_sessionmaker(db_engine)
@@ -68,6 +70,7 @@ async def test_the_sessionmaker_makes_async_sessions_on_the_engine(db_engine: As
         )
 
 
+@pytest.mark.step(2)
 async def test_sessions_do_not_expire_objects_on_commit(db_engine: AsyncEngine) -> None:
     """Hint: an expired attribute reloads with a query, and async code cannot run one behind your back."""
     factory = load("app.db.session").create_sessionmaker(db_engine)

@@ -34,6 +34,7 @@ async def get_health(application: FastAPI) -> httpx.Response:
             return await http.get("/health")
 
 
+@pytest.mark.step(4)
 def test_importing_the_app_opens_no_connection(
     clean_env: object, monkeypatch: pytest.MonkeyPatch, unreachable_url: str
 ) -> None:
@@ -56,6 +57,7 @@ def test_importing_the_app_opens_no_connection(
     )
 
 
+@pytest.mark.step(4)
 async def test_the_lifespan_puts_an_engine_and_a_sessionmaker_on_app_state(app_env: str) -> None:
     """Hint: in `lifespan`, before `yield`: `app.state.engine = create_engine(...)`, then the sessionmaker."""
     application = create_app()
@@ -76,6 +78,7 @@ async def test_the_lifespan_puts_an_engine_and_a_sessionmaker_on_app_state(app_e
         )
 
 
+@pytest.mark.step(4)
 async def test_the_lifespan_disposes_of_the_engine_on_shutdown(app_env: str) -> None:
     """Hint: after `yield` (in a `finally`), `await engine.dispose()` closes the pooled connections."""
     application = create_app()
@@ -94,12 +97,14 @@ async def test_the_lifespan_disposes_of_the_engine_on_shutdown(app_env: str) -> 
     )
 
 
+@pytest.mark.step(5)
 async def test_database_is_up_says_true_when_the_database_answers(db_session: AsyncSession) -> None:
     """Hint: `await session.execute(text("SELECT 1"))` round-trips to the server."""
     up = await load("app.db.session").database_is_up(db_session)
     assert up is True, f"Lesson 02: database_is_up() returned {up!r} on a working database (step 5)"
 
 
+@pytest.mark.step(5)
 async def test_database_is_up_says_false_when_the_database_is_unreachable(unreachable_url: str) -> None:
     """Hint: a refused connection raises OSError; an error the server reports arrives as DBAPIError."""
     engine = create_async_engine(unreachable_url)
@@ -126,6 +131,7 @@ class BrokenSession:
         raise LookupError("a bug in the code, not an outage")
 
 
+@pytest.mark.step(5)
 async def test_database_is_up_does_not_hide_bugs() -> None:
     """Hint: catch the errors an outage raises, not every Exception: a bug must not look like an outage."""
     is_up = load("app.db.session").database_is_up
@@ -139,6 +145,7 @@ async def test_database_is_up_does_not_hide_bugs() -> None:
     )
 
 
+@pytest.mark.step(5)
 async def test_health_says_ok_when_the_database_answers(app_env: str) -> None:
     """Hint: the route takes `session: SessionDep` and asks `database_is_up(session)`."""
     response = await get_health(create_app())
@@ -150,6 +157,7 @@ async def test_health_says_ok_when_the_database_answers(app_env: str) -> None:
     )
 
 
+@pytest.mark.step(5)
 async def test_health_answers_503_when_the_database_is_unreachable(app_env: str, unreachable_url: str) -> None:
     """Hint: take `response: Response` as a parameter and set `response.status_code` to 503."""
     response = await get_health(create_app(database_url=unreachable_url))

@@ -8,6 +8,7 @@ import time
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import InvalidRequestError
@@ -32,6 +33,7 @@ def columns(table: Table) -> dict[str, tuple[str, bool, bool]]:
     }
 
 
+@pytest.mark.step(2)
 def test_uuid7_makes_version_7_ids_in_time_order() -> None:
     """Hint: 48 bits of Unix milliseconds first, then the version (7), the variant, random bits."""
     uuid7 = models().uuid7
@@ -59,6 +61,7 @@ def test_uuid7_makes_version_7_ids_in_time_order() -> None:
     assert len({uuid7() for _ in range(1000)}) == 1000, "Lesson 03: uuid7() repeats itself; add random bits (step 2)"
 
 
+@pytest.mark.step(2)
 def test_the_naming_convention_names_every_constraint() -> None:
     """Hint: `metadata = MetaData(naming_convention=NAMING_CONVENTION)` in the body of Base."""
     found = models()
@@ -83,6 +86,7 @@ def test_the_naming_convention_names_every_constraint() -> None:
     )
 
 
+@pytest.mark.step(3)
 def test_accounts_has_the_columns_of_the_contract() -> None:
     """Hint: money is `BigInteger` in minor units (cents), never Float or Numeric; see the table in step 3."""
     table = models().Account.__table__
@@ -112,6 +116,7 @@ def test_accounts_has_the_columns_of_the_contract() -> None:
     )
 
 
+@pytest.mark.step(4)
 def test_entries_has_the_columns_of_the_contract() -> None:
     """Hint: `transfer_id: Mapped[uuid.UUID | None]` is the one column that may be NULL (a deposit has none)."""
     table = models().Entry.__table__
@@ -141,6 +146,7 @@ def test_entries_has_the_columns_of_the_contract() -> None:
     )
 
 
+@pytest.mark.step(3)
 async def test_a_new_account_gets_a_uuid7_id_and_a_zero_balance(db_session: AsyncSession) -> None:
     """Hint: `mapped_column(primary_key=True, default=uuid7)`: pass the function, do not call it."""
     Account = models().Account
@@ -157,6 +163,7 @@ async def test_a_new_account_gets_a_uuid7_id_and_a_zero_balance(db_session: Asyn
     assert first.balance == 0, f"Lesson 03: a new account's balance is {first.balance!r}; default it to 0 (step 3)"
 
 
+@pytest.mark.step(3)
 async def test_relationships_refuse_to_load_lazily(db_session: AsyncSession) -> None:
     """Hint: `relationship(back_populates=…, lazy="raise")` on both sides; load with `selectinload()`."""
     found = models()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -57,6 +58,7 @@ async def state(url: str) -> tuple[set[str], list[str]]:
         await engine.dispose()
 
 
+@pytest.mark.step(5)
 def test_alembic_ini_finds_the_migrations_and_holds_no_url(alembic_on: AlembicOn) -> None:
     """Hint: `script_location = %(here)s/migrations`; the URL comes from the settings, in env.py."""
     alembic = alembic_on("postgresql+asyncpg://nobody@localhost/unused")
@@ -72,6 +74,7 @@ def test_alembic_ini_finds_the_migrations_and_holds_no_url(alembic_on: AlembicOn
     )
 
 
+@pytest.mark.step(5)
 async def test_offline_mode_prints_the_sql_of_the_migrations(alembic_on: AlembicOn) -> None:
     """Hint: `alembic upgrade head --sql` runs run_migrations_offline(): configure with url= and literal_binds=True."""
     alembic = alembic_on("postgresql+asyncpg://nobody@localhost/unused")  # offline: never connects
@@ -88,6 +91,7 @@ async def test_offline_mode_prints_the_sql_of_the_migrations(alembic_on: Alembic
     )
 
 
+@pytest.mark.step(5)
 async def test_upgrade_head_on_an_empty_database_records_the_head_revision(
     alembic_on: AlembicOn, empty_database_url: str
 ) -> None:
@@ -110,6 +114,7 @@ async def test_upgrade_head_on_an_empty_database_records_the_head_revision(
     )
 
 
+@pytest.mark.step(6)
 async def test_the_migrated_schema_matches_the_models(db_connection: AsyncConnection) -> None:
     """Hint: `alembic check` (or `alembic revision --autogenerate`) lists what upgrade() missed."""
     metadata = load("app.models").Base.metadata
@@ -126,6 +131,7 @@ async def test_the_migrated_schema_matches_the_models(db_connection: AsyncConnec
     )
 
 
+@pytest.mark.step(6)
 async def test_the_database_names_constraints_by_the_convention(db_connection: AsyncConnection) -> None:
     """Hint: name every constraint in the migration with `op.f("ck_accounts_balance_not_negative")` and friends."""
     rows = await db_connection.execute(
@@ -149,6 +155,7 @@ async def test_the_database_names_constraints_by_the_convention(db_connection: A
     )
 
 
+@pytest.mark.step(6)
 async def test_the_database_refuses_a_negative_balance(db_session: AsyncSession) -> None:
     """Hint: the CHECK constraint lives in the migration too: `sa.CheckConstraint("balance >= 0", name=op.f(...))`."""
     db_session.add(load("app.models").Account(owner="Overdrawn", currency="EUR", balance=-1))
@@ -167,6 +174,7 @@ async def test_the_database_refuses_a_negative_balance(db_session: AsyncSession)
         )
 
 
+@pytest.mark.step(6)
 async def test_the_migration_goes_down_to_base_and_up_again(alembic_on: AlembicOn, empty_database_url: str) -> None:
     """Hint: downgrade() undoes upgrade() in reverse order: the indexes, then entries, then accounts."""
     alembic = alembic_on(empty_database_url)
@@ -185,6 +193,7 @@ async def test_the_migration_goes_down_to_base_and_up_again(alembic_on: AlembicO
     )
 
 
+@pytest.mark.step(5)
 async def test_a_failing_migration_names_its_file_and_changes_nothing(
     alembic_on: AlembicOn, empty_database_url: str, tmp_path: Path
 ) -> None:

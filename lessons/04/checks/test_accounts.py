@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import pytest
 import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
@@ -51,6 +52,7 @@ def ids_of(page: Sequence[Any], method: str) -> list[uuid.UUID]:
     return [item.id for item in page]
 
 
+@pytest.mark.step(1)
 async def test_add_returns_the_account_with_its_id_and_created_at(
     db_session: AsyncSession, db_connection: AsyncConnection
 ) -> None:
@@ -75,6 +77,7 @@ async def test_add_returns_the_account_with_its_id_and_created_at(
     )
 
 
+@pytest.mark.step(1)
 async def test_add_flushes_but_never_commits(db_session: AsyncSession) -> None:
     """Hint: who commits? Not the repository: the request's session dependency, once, for every write."""
     commits = watch_commits(db_session)
@@ -85,6 +88,7 @@ async def test_add_flushes_but_never_commits(db_session: AsyncSession) -> None:
     )
 
 
+@pytest.mark.step(2)
 async def test_get_finds_an_account_by_its_id(db_session: AsyncSession) -> None:
     """Hint: `await session.get(Model, primary_key)`, or `select(...).where(...)` and one scalar."""
     stored = await stored_account(db_session)
@@ -95,6 +99,7 @@ async def test_get_finds_an_account_by_its_id(db_session: AsyncSession) -> None:
     )
 
 
+@pytest.mark.step(2)
 async def test_get_returns_none_for_an_unknown_id(db_session: AsyncSession) -> None:
     """Hint: a missing row is not an error for a repository: return None and let the service decide."""
     await stored_account(db_session)
@@ -108,6 +113,7 @@ async def test_get_returns_none_for_an_unknown_id(db_session: AsyncSession) -> N
     assert found is None, f"Lesson 04: get(<unknown id>) returned {found!r}; expected None (step 2)"
 
 
+@pytest.mark.step(3)
 async def test_list_pages_are_stable_with_no_duplicates_and_no_gaps(db_session: AsyncSession) -> None:
     """Hint: without ORDER BY, PostgreSQL promises no order at all; order by a unique column, then page."""
     ids = sorted(load("app.models").uuid7() for _ in range(7))
@@ -134,6 +140,7 @@ async def test_list_pages_are_stable_with_no_duplicates_and_no_gaps(db_session: 
     assert again == pages[1], "Lesson 04: the same page read twice came back in a different order (step 3)"
 
 
+@pytest.mark.step(3)
 async def test_list_without_arguments_returns_the_first_page(db_session: AsyncSession) -> None:
     """Hint: keep the defaults of the signature: `limit: int = 50, offset: int = 0`."""
     ids = sorted(load("app.models").uuid7() for _ in range(3))
@@ -147,6 +154,7 @@ async def test_list_without_arguments_returns_the_first_page(db_session: AsyncSe
     )
 
 
+@pytest.mark.step(4)
 async def test_get_for_update_returns_the_account_or_none(db_session: AsyncSession) -> None:
     """Hint: a SELECT with `.where(Account.id == account_id)`, then `.scalar_one_or_none()`."""
     stored = await stored_account(db_session)
@@ -199,6 +207,7 @@ def lock_not_available(error: DBAPIError) -> bool:
     return isinstance(cause, asyncpg.exceptions.LockNotAvailableError)
 
 
+@pytest.mark.step(4)
 async def test_get_for_update_locks_the_row_until_the_transaction_ends(committed_engine: AsyncEngine) -> None:
     """Hint: a plain SELECT takes no lock; `select(...).with_for_update()` asks for one."""
     account_id = await committed_account(committed_engine)
@@ -220,6 +229,7 @@ async def test_get_for_update_locks_the_row_until_the_transaction_ends(committed
             await session.rollback()
 
 
+@pytest.mark.step(4)
 async def test_get_for_update_reads_the_row_as_it_is_now(committed_engine: AsyncEngine) -> None:
     """Hint: the session already holds this account with an old balance; `populate_existing` overwrites it."""
     account_id = await committed_account(committed_engine)

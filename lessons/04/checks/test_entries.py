@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -49,6 +50,7 @@ async def count_in_database(connection: AsyncConnection, ids: list[Any]) -> int:
     return int(found or 0)
 
 
+@pytest.mark.step(5)
 async def test_add_returns_the_entry_with_its_id_and_created_at(
     db_session: AsyncSession, db_connection: AsyncConnection
 ) -> None:
@@ -65,6 +67,7 @@ async def test_add_returns_the_entry_with_its_id_and_created_at(
     )
 
 
+@pytest.mark.step(5)
 async def test_add_all_writes_both_legs_of_a_transfer(db_session: AsyncSession, db_connection: AsyncConnection) -> None:
     """Hint: `session.add_all(entries)`, then one flush for all of them."""
     source, target = await stored_account(db_session), await stored_account(db_session, "Grace")
@@ -78,6 +81,7 @@ async def test_add_all_writes_both_legs_of_a_transfer(db_session: AsyncSession, 
     )
 
 
+@pytest.mark.step(5)
 async def test_the_entry_repository_flushes_but_never_commits(db_session: AsyncSession) -> None:
     """Hint: repositories flush, the request commits: look for commit() in app/crud/entries.py."""
     account = await stored_account(db_session)
@@ -95,6 +99,7 @@ async def test_the_entry_repository_flushes_but_never_commits(db_session: AsyncS
     )
 
 
+@pytest.mark.step(6)
 async def test_for_account_returns_only_that_accounts_entries(db_session: AsyncSession) -> None:
     """Hint: `.where(Entry.account_id == account_id)`."""
     ada, grace = await stored_account(db_session), await stored_account(db_session, "Grace")
@@ -108,6 +113,7 @@ async def test_for_account_returns_only_that_accounts_entries(db_session: AsyncS
     )
 
 
+@pytest.mark.step(6)
 async def test_for_account_lists_newest_first_with_id_breaking_ties(db_session: AsyncSession) -> None:
     """Hint: order by created_at descending, then by id descending: two entries can share a created_at."""
     account = await stored_account(db_session)
@@ -135,6 +141,7 @@ async def test_for_account_lists_newest_first_with_id_breaking_ties(db_session: 
     )
 
 
+@pytest.mark.step(6)
 async def test_for_account_pages_with_limit_and_offset(db_session: AsyncSession) -> None:
     """Hint: `.limit(limit).offset(offset)` after the order_by."""
     account = await stored_account(db_session)

@@ -23,6 +23,7 @@ def errors() -> Any:
     return load("app.services.errors")
 
 
+@pytest.mark.step(1)
 async def test_open_creates_an_empty_account(db_session: AsyncSession) -> None:
     """Hint: build `Account(owner=…, currency=…, balance=0)` and hand it to `AccountRepository.add`."""
     account = await account_service(db_session).open(owner="Ada", currency="EUR")
@@ -39,6 +40,7 @@ async def test_open_creates_an_empty_account(db_session: AsyncSession) -> None:
     )
 
 
+@pytest.mark.step(1)
 async def test_get_returns_the_account_with_that_id(db_session: AsyncSession) -> None:
     """Hint: the repository already finds it; the service decides what a missing one means."""
     (account,) = await add_accounts(db_session, 500)
@@ -48,6 +50,7 @@ async def test_get_returns_the_account_with_that_id(db_session: AsyncSession) ->
     )
 
 
+@pytest.mark.step(1)
 async def test_get_raises_account_not_found_for_an_unknown_id(db_session: AsyncSession) -> None:
     """Hint: a repository returns None; a service raises a domain error that says what is wrong."""
     unknown = uuid.uuid4()
@@ -57,6 +60,7 @@ async def test_get_raises_account_not_found_for_an_unknown_id(db_session: AsyncS
     assert error.code == "account_not_found"
 
 
+@pytest.mark.step(1)
 async def test_list_returns_pages_of_accounts_oldest_first(db_session: AsyncSession) -> None:
     """Hint: pass `limit` and `offset` through to `AccountRepository.list`."""
     ids = [account.id for account in await add_accounts(db_session, 1, 2, 3)]
@@ -69,6 +73,7 @@ async def test_list_returns_pages_of_accounts_oldest_first(db_session: AsyncSess
     )
 
 
+@pytest.mark.step(2)
 async def test_a_deposit_adds_to_the_balance(db_session: AsyncSession) -> None:
     """Hint: lock the row with `get_for_update`, then `account.balance += amount`; the flush writes it."""
     (account,) = await add_accounts(db_session, 1_000)
@@ -82,6 +87,7 @@ async def test_a_deposit_adds_to_the_balance(db_session: AsyncSession) -> None:
     )
 
 
+@pytest.mark.step(2)
 async def test_a_deposit_writes_one_entry_without_a_transfer_id(db_session: AsyncSession) -> None:
     """Hint: one `Entry(account_id=…, amount=amount, transfer_id=None)` through `EntryRepository.add`."""
     (account,) = await add_accounts(db_session, 0)
@@ -93,6 +99,7 @@ async def test_a_deposit_writes_one_entry_without_a_transfer_id(db_session: Asyn
     )
 
 
+@pytest.mark.step(2)
 @pytest.mark.parametrize("amount", [0, -50])
 async def test_a_deposit_of_zero_or_less_is_refused(db_session: AsyncSession, amount: int) -> None:
     """Hint: check the amount first, before you touch the database; raise InvalidAmount(amount)."""
@@ -105,6 +112,7 @@ async def test_a_deposit_of_zero_or_less_is_refused(db_session: AsyncSession, am
     )
 
 
+@pytest.mark.step(2)
 async def test_a_deposit_into_an_unknown_account_is_refused(db_session: AsyncSession) -> None:
     """Hint: `get_for_update` returns None for an id that is not there."""
     before = await count_entries(db_session)
@@ -116,6 +124,7 @@ async def test_a_deposit_into_an_unknown_account_is_refused(db_session: AsyncSes
     )
 
 
+@pytest.mark.step(2)
 async def test_concurrent_deposits_are_never_lost(committed_sessions: async_sessionmaker[AsyncSession]) -> None:
     """Hint: read-modify-write is safe only under the row lock: `get_for_update`, then add. See race.ipynb."""
     (account_id,) = await committed_accounts(committed_sessions, 0)
@@ -135,6 +144,7 @@ async def test_concurrent_deposits_are_never_lost(committed_sessions: async_sess
     )
 
 
+@pytest.mark.step(2)
 async def test_the_statement_lists_the_entries_of_that_account_only(db_session: AsyncSession) -> None:
     """Hint: `EntryRepository.for_account(account_id, limit=…, offset=…)`."""
     mine, other = await add_accounts(db_session, 0, 0)
@@ -156,6 +166,7 @@ async def test_the_statement_lists_the_entries_of_that_account_only(db_session: 
     assert len(one) == 1, f"Lesson 05: statement(limit=1, offset=1) gave {len(one)} entries, not 1 (step 2)"
 
 
+@pytest.mark.step(2)
 async def test_the_statement_of_an_unknown_account_is_refused(db_session: AsyncSession) -> None:
     """Hint: "no such account" and "no entries yet" are different answers: check that the account exists."""
     await refused(
@@ -163,6 +174,7 @@ async def test_the_statement_of_an_unknown_account_is_refused(db_session: AsyncS
     )
 
 
+@pytest.mark.step(2)
 async def test_the_account_service_never_commits(db_session: AsyncSession, monkeypatch: pytest.MonkeyPatch) -> None:
     """Hint: repositories flush; the request's session dependency commits once, at the end."""
     commits: list[str] = []

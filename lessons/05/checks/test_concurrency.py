@@ -12,6 +12,7 @@ import time
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from workshop.grading import load
 
 from .conftest import balances, committed_accounts, is_deadlock
+
+pytestmark = pytest.mark.step(3)
 
 LOCK_ORDER = "lock both accounts in sorted id order, `for account_id in sorted((source_id, target_id))` (step 3)"
 # Lock requests that wait for this session's transaction (pg_locks is live, not a snapshot).

@@ -26,6 +26,8 @@ from workshop.grading import LessonError, load
 
 from .conftest import add_accounts, balance_of, balances, committed_accounts, count_entries, refused
 
+pytestmark = pytest.mark.step(4)
+
 NO_TABLE = (
     "Lesson 05: the database has no table idempotency_keys; write migrations/versions/0002_idempotency_keys.py "
     "and check it with `uv run alembic upgrade head` in lessons/05 (step 4)"

@@ -14,6 +14,8 @@ from workshop.grading import load
 
 from .conftest import add_accounts, balance_of, count_entries, entries_of, refused
 
+pytestmark = pytest.mark.step(3)
+
 
 def transfer_service(session: AsyncSession) -> Any:
     return load("app.services.transfers").TransferService(session)

@@ -9,9 +9,12 @@ import uuid
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
+import pytest
 from pydantic import BaseModel, ValidationError
 
 from workshop.grading import load
+
+pytestmark = pytest.mark.step(1)
 
 
 def refuses(model: type[BaseModel], payload: dict[str, object]) -> bool:

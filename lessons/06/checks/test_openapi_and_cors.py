@@ -5,9 +5,13 @@ Every check here starts your app with its lifespan and talks to it over HTTP (`h
 
 from typing import Any
 
+import pytest
+
 from workshop.grading import load
 
 from .conftest import Ledger
+
+pytestmark = pytest.mark.step(2)
 
 FRONTEND = "http://localhost:5173"
 STRANGER = "https://evil.example"

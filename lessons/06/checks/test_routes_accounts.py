@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .conftest import Ledger, balance, create_app, deposit, open_account, serving
 
+pytestmark = pytest.mark.step(3)
+
 
 async def test_post_accounts_opens_an_account_and_answers_201(ledger: Ledger) -> None:
     """Hint: `await accounts.open(owner=…, currency=…)`, then `AccountRead.model_validate(account)`."""

@@ -3,8 +3,11 @@
 from typing import Any
 
 import httpx
+import pytest
 
 from .conftest import Ledger, balance, deposit, open_account
+
+pytestmark = pytest.mark.step(4)
 
 
 async def funded_pair(http: httpx.AsyncClient, funds: int = 1000) -> tuple[str, str]:

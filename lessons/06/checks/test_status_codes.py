@@ -6,7 +6,11 @@ reach a service: FastAPI refuses them with 422, and your second handler gives th
 
 import uuid
 
+import pytest
+
 from .conftest import Ledger, deposit, expect_error, open_account
+
+pytestmark = pytest.mark.step(5)
 
 
 async def test_an_unknown_account_answers_404(ledger: Ledger) -> None:

@@ -4,6 +4,7 @@ The import rules are read from your files without running them (`workshop.archit
 broken rule is reported with its file and line.
 """
 
+import pytest
 from fastapi.routing import APIRoute
 
 from workshop import architecture, grading
@@ -18,6 +19,7 @@ def broken_rules(layer: str) -> list[str]:
     return [v.message(grading.lesson(), grading.folder()) for v in found]
 
 
+@pytest.mark.step(1)
 def test_the_schemas_import_no_models() -> None:
     """Hint: a DTO describes JSON; `from_attributes=True` reads any object's attributes without importing its class."""
     for module in ("app.schemas.common", "app.schemas.accounts", "app.schemas.transfers"):
@@ -26,6 +28,7 @@ def test_the_schemas_import_no_models() -> None:
     assert not messages, "\n".join(messages) + " Build read models with from_attributes=True (step 1)"
 
 
+@pytest.mark.step(3)
 def test_the_routers_import_neither_crud_nor_models() -> None:
     """Hint: a route gets a service (`AccountServiceDep`) and returns a DTO; the service owns the repositories."""
     for module in ("app.api.deps", "app.api.errors", "app.api.v1.accounts", "app.api.v1.transfers"):
@@ -34,6 +37,7 @@ def test_the_routers_import_neither_crud_nor_models() -> None:
     assert not messages, "\n".join(messages) + " Call a service instead (step 3)"
 
 
+@pytest.mark.step(3)
 def test_v1_routes_get_services_not_the_session(app_env: str) -> None:
     """Hint: a route's parameters are DTOs, path and query values, and `…ServiceDep`s; only deps.py takes SessionDep."""
     application = create_app()

@@ -10,6 +10,7 @@ from workshop.seeded import SeededBug
 
 SEEDED_BUGS = [
     SeededBug(
+        step=3,
         name="transfer-overdraws",
         path="app/services/transfers.py",
         find=(
@@ -23,6 +24,7 @@ SEEDED_BUGS = [
         "error would not tell apart (step 3)",
     ),
     SeededBug(
+        step=3,
         name="whole-balance-refused",
         path="app/services/transfers.py",
         find="if source.balance < amount:",
@@ -31,6 +33,7 @@ SEEDED_BUGS = [
         hint="Test the boundary: an account holding 500 can send exactly 500 and is left with 0 (step 3)",
     ),
     SeededBug(
+        step=3,
         name="same-account-allowed",
         path="app/services/transfers.py",
         find="        if source_id == target_id:\n            raise SameAccount()\n",
@@ -39,6 +42,7 @@ SEEDED_BUGS = [
         hint="Transfer from an account to itself and expect SameAccount (step 3)",
     ),
     SeededBug(
+        step=3,
         name="currency-unchecked",
         path="app/services/transfers.py",
         find="if source.currency != target.currency:",
@@ -47,6 +51,7 @@ SEEDED_BUGS = [
         hint="Open accounts in two currencies, transfer between them and expect CurrencyMismatch (step 3)",
     ),
     SeededBug(
+        step=3,
         name="entry-wrong-sign",
         path="app/services/transfers.py",
         find="Entry(account_id=source.id, amount=-amount, transfer_id=transfer_id)",
@@ -57,6 +62,7 @@ SEEDED_BUGS = [
         "sharing one transfer_id (step 3)",
     ),
     SeededBug(
+        step=3,
         name="fingerprint-ignores-amount",
         path="app/services/transfers.py",
         find='f"{source_id}:{target_id}:{amount}"',
@@ -66,6 +72,7 @@ SEEDED_BUGS = [
         hint="Reuse a key with the same two accounts but another amount, and expect IdempotencyConflict (step 3)",
     ),
     SeededBug(
+        step=3,
         name="deposit-accepts-zero",
         path="app/services/accounts.py",
         find="if amount <= 0:",
@@ -75,6 +82,7 @@ SEEDED_BUGS = [
         "with AccountService and expect InvalidAmount (step 3)",
     ),
     SeededBug(
+        step=3,
         name="deposit-leaves-no-entry",
         path="app/services/accounts.py",
         find="        await self.entries.add(Entry(account_id=account.id, amount=amount, transfer_id=None))\n",
@@ -83,6 +91,7 @@ SEEDED_BUGS = [
         hint="After a deposit, read the statement and expect the deposit in it (steps 3 and 4)",
     ),
     SeededBug(
+        step=3,
         name="accounts-page-skips-one",
         path="app/crud/accounts.py",
         find=".limit(limit).offset(offset)",
@@ -92,6 +101,7 @@ SEEDED_BUGS = [
         "exactly once, in id order (step 3)",
     ),
     SeededBug(
+        step=4,
         name="deposit-answers-200",
         path="app/api/v1/accounts.py",
         find='"/{account_id}/deposits",\n    status_code=status.HTTP_201_CREATED,',
@@ -100,6 +110,7 @@ SEEDED_BUGS = [
         hint="Assert the status code of every answer, not only its body: a deposit answers 201 (step 4)",
     ),
     SeededBug(
+        step=4,
         name="insufficient-funds-answers-422",
         path="app/api/errors.py",
         find="case InsufficientFunds() | IdempotencyConflict():",
@@ -110,6 +121,7 @@ SEEDED_BUGS = [
         "balance and expect 409 with the code insufficient_funds (step 4)",
     ),
     SeededBug(
+        step=4,
         name="unknown-fields-accepted",
         path="app/schemas/transfers.py",
         find='model_config = ConfigDict(extra="forbid")',
@@ -119,6 +131,7 @@ SEEDED_BUGS = [
         hint='POST a transfer with one field too many (say "currency") and expect 422 (step 4)',
     ),
     SeededBug(
+        step=4,
         name="idempotency-header-ignored",
         path="app/api/v1/transfers.py",
         find="idempotency_key=idempotency_key,",
@@ -128,6 +141,7 @@ SEEDED_BUGS = [
         "header and expect the balances to move once (step 4)",
     ),
     SeededBug(
+        step=5,
         name="locks-in-request-order",
         path="app/services/transfers.py",
         find="for account_id in sorted((source_id, target_id)):",
@@ -138,6 +152,7 @@ SEEDED_BUGS = [
         "the same time (asyncio.gather) and expect every one to answer 201 (step 5)",
     ),
     SeededBug(
+        step=5,
         name="deposit-lost-update",
         path="app/services/accounts.py",
         find="account = await self.accounts.get_for_update(account_id)",
@@ -147,6 +162,7 @@ SEEDED_BUGS = [
         hint="With live_client, make 20 deposits of 10 into one account at once and expect a balance of 200 (step 5)",
     ),
     SeededBug(
+        step=5,
         name="failed-request-commits",
         path="app/db/session.py",
         find="        except Exception:\n            await session.rollback()\n",

@@ -11,6 +11,7 @@ pytestmark = pytest.mark.workshop_timeout(GRADING_TIMEOUT)
 COVERAGE_FLOOR = 90
 
 
+@pytest.mark.step(1)
 async def test_your_tests_pass_on_the_app_as_given(graded: seeded.Grading) -> None:
     """Hint: run them yourself, on a database of their own:
     `export LEDGER_TEST_DATABASE_URL=$(uv run workshop db url ledger_test)`, then `uv run pytest lessons/07/tests`.
@@ -22,6 +23,7 @@ async def test_your_tests_pass_on_the_app_as_given(graded: seeded.Grading) -> No
     )
 
 
+@pytest.mark.step(6)
 async def test_your_tests_run_at_least_90_percent_of_the_services(graded: seeded.Grading) -> None:
     """Hint: `uv run coverage run --source=lessons/07/app/services -m pytest lessons/07/tests`,
     then `uv run coverage report -m` lists the lines no test runs.

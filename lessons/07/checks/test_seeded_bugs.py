@@ -14,7 +14,9 @@ from .conftest import GRADING_TIMEOUT, passes_as_given
 pytestmark = pytest.mark.workshop_timeout(GRADING_TIMEOUT)
 
 
-@pytest.mark.parametrize("bug", SEEDED_BUGS, ids=lambda bug: bug.name)
+@pytest.mark.parametrize(
+    "bug", [pytest.param(bug, id=bug.name, marks=pytest.mark.step(bug.step)) for bug in SEEDED_BUGS]
+)
 async def test_your_tests_catch_the_seeded_bug(graded: seeded.Grading, bug: seeded.SeededBug) -> None:
     """Hint: ask of each rule "which test fails if I delete it?". Assert the precise error, the status code,
     the balances, not just "it did not crash".

@@ -2,56 +2,68 @@
 
 from __future__ import annotations
 
+import pytest
+
 from workshop import docker
 
 from .conftest import folder, teach
 
 
+@pytest.mark.step(1)
 def test_uv_comes_from_a_pinned_image(dockerfile: docker.Dockerfile) -> None:
     """Hint: copy the uv binary out of its image at a version you chose: `COPY --from=<uv image>:<x.y.z> …`."""
     teach(docker.uv_image_problem(dockerfile), "Dockerfile", 1)
 
 
+@pytest.mark.step(2)
 def test_uv_sync_installs_the_lock_without_dev_dependencies(dockerfile: docker.Dockerfile) -> None:
     """Hint: one flag makes the build fail on a stale lock, another leaves out the `dev` group."""
     teach(docker.uv_sync_problem(dockerfile), "Dockerfile", 2)
 
 
+@pytest.mark.step(2)
 def test_uv_sync_keeps_its_cache_in_a_cache_mount(dockerfile: docker.Dockerfile) -> None:
     """Hint: `RUN --mount=type=cache,target=…` keeps downloads between builds and out of the image."""
     teach(docker.cache_mount_problem(dockerfile), "Dockerfile", 2)
 
 
+@pytest.mark.step(2)
 def test_the_dependencies_get_a_layer_before_the_code(dockerfile: docker.Dockerfile) -> None:
     """Hint: which changes more often, uv.lock or app/? Install from the one before copying the other."""
     teach(docker.layering_problem(dockerfile), "Dockerfile", 2)
 
 
+@pytest.mark.step(3)
 def test_the_final_stage_copies_the_build_from_the_first(dockerfile: docker.Dockerfile) -> None:
     """Hint: the final stage starts from a clean Python image and takes /app (with its .venv) from the build stage."""
     teach(docker.multi_stage_problem(dockerfile), "Dockerfile", 3)
 
 
+@pytest.mark.step(3)
 def test_the_final_stage_runs_as_a_non_root_user(dockerfile: docker.Dockerfile) -> None:
     """Hint: create a system user, give it the files with `--chown`, then `USER` before `CMD`."""
     teach(docker.non_root_problem(dockerfile), "Dockerfile", 3)
 
 
+@pytest.mark.step(3)
 def test_the_command_is_in_exec_form(dockerfile: docker.Dockerfile) -> None:
     """Hint: who receives SIGTERM from `docker stop`: the shell, or the server?"""
     teach(docker.exec_form_problem(dockerfile), "Dockerfile", 3)
 
 
+@pytest.mark.step(3)
 def test_the_server_listens_on_every_interface_of_the_container(dockerfile: docker.Dockerfile) -> None:
     """Hint: 127.0.0.1 inside a container is the container itself; a published port arrives on another interface."""
     teach(docker.listen_problem(dockerfile), "Dockerfile", 3)
 
 
+@pytest.mark.step(4)
 def test_the_image_has_a_healthcheck_written_in_python(dockerfile: docker.Dockerfile) -> None:
     """Hint: the slim image has Python but no curl; `urllib.request.urlopen` raises on a 503."""
     teach(docker.healthcheck_problem(dockerfile), "Dockerfile", 4)
 
 
+@pytest.mark.step(4)
 def test_dockerignore_keeps_the_venv_and_the_secrets_out() -> None:
     """Hint: the build context is everything in lessons/08 that .dockerignore does not name."""
     teach(docker.dockerignore_problem(folder() / ".dockerignore"), ".dockerignore", 4)

@@ -2,36 +2,44 @@
 
 from __future__ import annotations
 
+import pytest
+
 from workshop import docker
 
 from .conftest import teach
 
 
+@pytest.mark.step(5)
 def test_postgres_18_keeps_its_data_on_a_named_volume(compose: docker.Compose) -> None:
     """Hint: postgres:18 keeps its data under /var/lib/postgresql/18/docker; mount the folder above it."""
     teach(docker.postgres_volume_problem(compose), "compose.yaml", 5)
 
 
+@pytest.mark.step(5)
 def test_postgres_has_a_pg_isready_healthcheck(compose: docker.Compose) -> None:
     """Hint: a running container is not a database that accepts connections; `pg_isready` knows the difference."""
     teach(docker.postgres_healthcheck_problem(compose), "compose.yaml", 5)
 
 
+@pytest.mark.step(5)
 def test_redis_has_a_redis_cli_ping_healthcheck(compose: docker.Compose) -> None:
     """Hint: `redis-cli ping` answers PONG once Redis serves."""
     teach(docker.redis_problem(compose), "compose.yaml", 5)
 
 
+@pytest.mark.step(6)
 def test_the_app_and_its_migrations_read_dot_env(compose: docker.Compose, app_service: docker.Service | None) -> None:
     """Hint: `env_file: .env` on the shared `x-ledger` block reaches both services that merge it."""
     teach(docker.env_file_problem(compose, app_service), "compose.yaml", 6)
 
 
+@pytest.mark.step(6)
 def test_the_database_password_comes_from_dot_env(compose: docker.Compose) -> None:
     """Hint: the postgres image reads POSTGRES_PASSWORD from its environment; .env can provide it."""
     teach(docker.database_password_problem(compose), "compose.yaml", 6)
 
 
+@pytest.mark.step(7)
 def test_the_app_waits_for_a_healthy_database_and_redis(
     compose: docker.Compose, app_service: docker.Service | None
 ) -> None:
@@ -39,6 +47,7 @@ def test_the_app_waits_for_a_healthy_database_and_redis(
     teach(docker.start_order_problem(compose, app_service), "compose.yaml", 7)
 
 
+@pytest.mark.step(7)
 def test_the_migrations_finish_before_the_app_starts(
     compose: docker.Compose, app_service: docker.Service | None, dockerfile: docker.Dockerfile
 ) -> None:

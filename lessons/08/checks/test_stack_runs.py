@@ -21,6 +21,8 @@ from workshop import docker
 
 from .conftest import file_problems, folder
 
+pytestmark = [pytest.mark.step(8), pytest.mark.engine_gated]
+
 SKIP_REASON = "no Docker engine here (docker info failed): the build check runs where one is"
 LEFT_OUT = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "checks")
 
