@@ -1,6 +1,6 @@
 """The layer rules, checked by walking each module's imports (no import of learner code needed).
 
-routers (app/api)   never import app.crud or app.models — they talk to services
+routers             never import app.crud or app.models — they talk to services
 schemas             never import app.models — DTOs stay independent of tables
 models              import no other layer of the app
 """
@@ -13,10 +13,10 @@ from pathlib import Path
 
 # layer folder → (forbidden layers, why)
 RULES: dict[str, tuple[tuple[str, ...], str]] = {
-    "api": (("crud", "models"), "routers depend on services, never on repositories or tables"),
+    "routers": (("crud", "models"), "routers depend on services, never on repositories or tables"),
     "schemas": (("models",), "schemas (DTOs) must not depend on database models"),
     "models": (
-        ("api", "schemas", "services", "crud", "db"),
+        ("routers", "dependencies", "schemas", "services", "crud", "core"),
         "models import no other layer of the app",
     ),
 }

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from workshop.grading import load
 
-LAYERS = ["core", "crud", "models", "schemas", "services"]
+LAYERS = ["core", "crud", "models", "schemas", "services", "dependencies"]
 
 
 @pytest.mark.step(2)

@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import health
+from app.routers import health
 
 
 def create_app() -> FastAPI:

@@ -22,7 +22,7 @@ async def test_the_engine_takes_its_pool_from_the_settings(app_env: str, monkeyp
     for name, value in POOL_VARIABLES.items():
         monkeypatch.setenv(name, value)
     settings = load("app.core.config").Settings()
-    engine = load("app.db.session").create_engine(settings)
+    engine = load("app.core.database").create_engine(settings)
     assert isinstance(engine, AsyncEngine), (
         f"Lesson 02: create_engine() returned {type(engine).__name__}; return create_async_engine(...) (step 1)"
     )
@@ -60,7 +60,7 @@ async def test_the_engine_takes_its_pool_from_the_settings(app_env: str, monkeyp
 @pytest.mark.step(2)
 async def test_the_sessionmaker_makes_async_sessions_on_the_engine(db_engine: AsyncEngine) -> None:
     """Hint: `async_sessionmaker(engine, ...)` binds every session it makes to that engine."""
-    factory = load("app.db.session").create_sessionmaker(db_engine)
+    factory = load("app.core.database").create_sessionmaker(db_engine)
     async with factory() as session:
         assert isinstance(session, AsyncSession), (
             f"Lesson 02: the sessionmaker made a {type(session).__name__}; use async_sessionmaker (step 2)"
@@ -73,7 +73,7 @@ async def test_the_sessionmaker_makes_async_sessions_on_the_engine(db_engine: As
 @pytest.mark.step(2)
 async def test_sessions_do_not_expire_objects_on_commit(db_engine: AsyncEngine) -> None:
     """Hint: an expired attribute reloads with a query, and async code cannot run one behind your back."""
-    factory = load("app.db.session").create_sessionmaker(db_engine)
+    factory = load("app.core.database").create_sessionmaker(db_engine)
     async with factory() as session:
         assert session.sync_session.expire_on_commit is False, (
             "Lesson 02: the sessions expire objects on commit; pass expire_on_commit=False to "

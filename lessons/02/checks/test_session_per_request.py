@@ -1,8 +1,8 @@
 """Lesson 02 checks, step 3: one session per request, committed when the route returns, rolled back when it raises.
 
 Each check builds a tiny app of its own whose routes use your `SessionDep`, so these checks need
-only app/db/session.py, not the rest of the app. Commits here are real: each check writes to a
-table of its own, which it drops at the end.
+only app/core/database.py and app/dependencies/session.py, not the rest of the app. Commits here
+are real: each check writes to a table of its own, which it drops at the end.
 """
 
 import asyncio
@@ -40,7 +40,7 @@ def app_with_sessions(engine: AsyncEngine) -> tuple[FastAPI, Any]:
     """A bare app whose state has a sessionmaker (what your lifespan will do in step 4), and SessionDep."""
     application = FastAPI()
     application.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
-    return application, load("app.db.session").SessionDep
+    return application, load("app.dependencies.session").SessionDep
 
 
 def client(application: Any, *, raise_app_exceptions: bool = True) -> httpx.AsyncClient:

@@ -100,7 +100,7 @@ async def test_the_lifespan_disposes_of_the_engine_on_shutdown(app_env: str) -> 
 @pytest.mark.step(5)
 async def test_database_is_up_says_true_when_the_database_answers(db_session: AsyncSession) -> None:
     """Hint: `await session.execute(text("SELECT 1"))` round-trips to the server."""
-    up = await load("app.db.session").database_is_up(db_session)
+    up = await load("app.core.database").database_is_up(db_session)
     assert up is True, f"Lesson 02: database_is_up() returned {up!r} on a working database (step 5)"
 
 
@@ -111,7 +111,7 @@ async def test_database_is_up_says_false_when_the_database_is_unreachable(unreac
     try:
         async with AsyncSession(engine) as session:
             try:
-                up = await load("app.db.session").database_is_up(session)
+                up = await load("app.core.database").database_is_up(session)
             except NotImplementedError:
                 raise
             except Exception as error:
@@ -134,7 +134,7 @@ class BrokenSession:
 @pytest.mark.step(5)
 async def test_database_is_up_does_not_hide_bugs() -> None:
     """Hint: catch the errors an outage raises, not every Exception: a bug must not look like an outage."""
-    is_up = load("app.db.session").database_is_up
+    is_up = load("app.core.database").database_is_up
     try:
         up = await is_up(BrokenSession())
     except LookupError:

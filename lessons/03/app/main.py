@@ -10,9 +10,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import health
 from app.core.config import Settings, get_settings
-from app.db.session import create_engine, create_sessionmaker
+from app.core.database import create_engine, create_sessionmaker
+from app.routers import health
 
 
 @asynccontextmanager

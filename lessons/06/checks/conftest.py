@@ -74,7 +74,7 @@ def ledger(app_env: str, db_connection: AsyncConnection) -> Ledger:
                 else:
                     await session.commit()
 
-        application.dependency_overrides[load("app.db.session").get_session] = session_in_this_check
+        application.dependency_overrides[load("app.dependencies.session").get_session] = session_in_this_check
         async with serving(application) as client:
             yield client
 

@@ -74,7 +74,7 @@ async def test_every_tag_is_described(ledger: Ledger) -> None:
 
 
 async def test_every_v1_route_documents_its_response_and_its_errors(ledger: Ledger) -> None:
-    """Hint: read the decorators in app/api/v1/: `status_code`, the return type, `summary`, `responses=`."""
+    """Hint: read the decorators in app/routers/v1/: `status_code`, the return type, `summary`, `responses=`."""
     paths = (await openapi(ledger)).get("paths", {})
     problems: list[str] = []
     for (method, path), (success, errors) in OPERATIONS.items():

@@ -31,17 +31,23 @@ def test_the_schemas_import_no_models() -> None:
 @pytest.mark.step(3)
 def test_the_routers_import_neither_crud_nor_models() -> None:
     """Hint: a route gets a service (`AccountServiceDep`) and returns a DTO; the service owns the repositories."""
-    for module in ("app.api.deps", "app.api.errors", "app.api.v1.accounts", "app.api.v1.transfers"):
+    for module in (
+        "app.dependencies.services",
+        "app.routers.errors",
+        "app.routers.v1.accounts",
+        "app.routers.v1.transfers",
+    ):
         load(module)
-    messages = broken_rules("api")
+    messages = broken_rules("routers")
     assert not messages, "\n".join(messages) + " Call a service instead (step 3)"
 
 
 @pytest.mark.step(3)
 def test_v1_routes_get_services_not_the_session(app_env: str) -> None:
-    """Hint: a route's parameters are DTOs, path and query values, and `…ServiceDep`s; only deps.py takes SessionDep."""
+    """Hint: a route's parameters are DTOs, path and query values, and `…ServiceDep`s; SessionDep stays in
+    app/dependencies/."""
     application = create_app()
-    get_session = load("app.db.session").get_session
+    get_session = load("app.dependencies.session").get_session
     offenders = [
         f"{', '.join(sorted(route.methods))} {route.path}"
         for route in application.routes
@@ -50,6 +56,6 @@ def test_v1_routes_get_services_not_the_session(app_env: str) -> None:
         and any(dependency.call is get_session for dependency in route.dependant.dependencies)
     ]
     assert not offenders, (
-        f"Lesson 06: {'; '.join(offenders)} take the session directly; depend on a service from app/api/deps.py "
-        "(AccountServiceDep, TransferServiceDep) instead (step 3)"
+        f"Lesson 06: {'; '.join(offenders)} take the session directly; depend on a service from "
+        "app/dependencies/services.py (AccountServiceDep, TransferServiceDep) instead (step 3)"
     )

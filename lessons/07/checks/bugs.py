@@ -103,7 +103,7 @@ SEEDED_BUGS = [
     SeededBug(
         step=4,
         name="deposit-answers-200",
-        path="app/api/v1/accounts.py",
+        path="app/routers/v1/accounts.py",
         find='"/{account_id}/deposits",\n    status_code=status.HTTP_201_CREATED,',
         replace='"/{account_id}/deposits",\n    status_code=status.HTTP_200_OK,',
         missed="the deposits route answered 200 instead of 201 Created",
@@ -112,7 +112,7 @@ SEEDED_BUGS = [
     SeededBug(
         step=4,
         name="insufficient-funds-answers-422",
-        path="app/api/errors.py",
+        path="app/routers/errors.py",
         find="case InsufficientFunds() | IdempotencyConflict():",
         replace="case IdempotencyConflict():",
         missed="a transfer without enough money answered 422 instead of 409 Conflict (the error handler lost that "
@@ -133,7 +133,7 @@ SEEDED_BUGS = [
     SeededBug(
         step=4,
         name="idempotency-header-ignored",
-        path="app/api/v1/transfers.py",
+        path="app/routers/v1/transfers.py",
         find="idempotency_key=idempotency_key,",
         replace="idempotency_key=None,",
         missed="the transfers route dropped the Idempotency-Key header, so a retried request moved the money twice",
@@ -164,7 +164,7 @@ SEEDED_BUGS = [
     SeededBug(
         step=5,
         name="failed-request-commits",
-        path="app/db/session.py",
+        path="app/dependencies/session.py",
         find="        except Exception:\n            await session.rollback()\n",
         replace="        except Exception:\n            await session.commit()\n",
         missed="the session dependency committed a request that failed: a refused transfer left its Idempotency-Key "

@@ -12,10 +12,10 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
-from app.api import health, v1
-from app.api.errors import add_error_handlers
 from app.core.config import Settings, get_settings
-from app.db.session import create_engine, create_sessionmaker
+from app.core.database import create_engine, create_sessionmaker
+from app.routers import health, v1
+from app.routers.errors import add_error_handlers
 
 DESCRIPTION = """
 Ledger keeps accounts and moves money between them.

@@ -34,7 +34,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.core.config import Environment, Settings, get_settings
-from app.db.session import create_engine, get_session
+from app.core.database import create_engine
+from app.dependencies.session import get_session
 from app.main import create_app
 
 TEST_DATABASE = "LEDGER_TEST_DATABASE_URL"

@@ -34,7 +34,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.core.config import Environment, Settings, get_settings
-from app.db.session import create_engine, get_session
+from app.core.database import create_engine
+from app.dependencies.session import get_session
 from app.main import create_app
 
 TEST_DATABASE = "LEDGER_TEST_DATABASE_URL"
@@ -77,7 +78,7 @@ async def database(settings: Settings) -> str:
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def engine(settings: Settings, database: str) -> AsyncIterator[AsyncEngine]:
     """One engine, so one connection pool, for the whole run; disposed of at its end."""
-    ### BEGIN SOLUTION write the `engine` fixture: create_engine(settings) from app.db.session, yield it, then dispose of it (step 1)
+    ### BEGIN SOLUTION write the `engine` fixture: create_engine(settings) from app.core.database, yield it, then dispose of it (step 1)
     engine = create_engine(settings)
     yield engine
     await engine.dispose()

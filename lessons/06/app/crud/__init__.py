@@ -1,7 +1,7 @@
 """Repositories: add, query and flush rows through an AsyncSession. They never commit.
 
 One repository per table. Each takes the request's session and speaks SQL through it; the
-session dependency (app/db/session.py) commits once, when the request succeeds.
+session dependency (app/dependencies/session.py) commits once, when the request succeeds.
 """
 
 from app.crud.accounts import AccountRepository

@@ -1,0 +1,31 @@
+"""The database setup: one engine per process, and the factory of its sessions.
+
+The engine owns the connection pool; the app's lifespan (app/main.py) creates it when a server
+starts and disposes it when the server stops, so importing the app never connects. Nothing here
+knows about HTTP: the per-request session is a dependency, in app/dependencies/session.py.
+"""
+
+import logging
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from app.core.config import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """The async engine with its connection pool, configured from the settings. It does not connect yet."""
+    raise NotImplementedError("Lesson 02: create the async engine from settings.database_url and every db_* pool setting (step 1)")
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """The factory of sessions on `engine`; objects stay readable after a commit."""
+    raise NotImplementedError("Lesson 02: return a factory of AsyncSessions on this engine that keeps objects readable after a commit (step 2)")
+
+
+async def database_is_up(session: AsyncSession) -> bool:
+    """True when the database answers `SELECT 1`; False when it cannot be reached."""
+    raise NotImplementedError("Lesson 02: run SELECT 1 on the session; return False when the database cannot be reached (step 5)")

@@ -1,1 +1,0 @@
-"""Database access: the async engine and its pool, the session factory, the per-request session."""
