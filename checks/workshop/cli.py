@@ -444,12 +444,18 @@ def verify(
     number: Annotated[str | None, typer.Argument(help="one lesson; all when left out")] = None,
     repeat: Annotated[int, typer.Option(help="run each solution and each mutant this many times")] = 1,
     mutants: Annotated[bool, typer.Option(help="prove the checks with the lesson's mutants")] = True,
+    mutant: Annotated[
+        list[str] | None,
+        typer.Option("--mutant", help="run only this mutant (repeatable) and show what each check it names said"),
+    ] = None,
 ) -> None:
     """Prove each starter fails for a lesson reason, each solution passes, and every mutant is killed."""
     from workshop.verify import prove
 
     if repeat < 1:
         fail("--repeat needs a number of runs, 1 or more.")
+    if mutant and not number:
+        fail("--mutant needs a lesson: `uv run workshop verify 05 --mutant lock-for-share`.")
     chosen = [lesson(number)] if number else list(all_lessons())
     table = Table(title="workshop verify", title_justify="left")
     for column in ("lesson", "starter", "solution", "mutants killed", "checks proven", "flakes"):
@@ -457,7 +463,7 @@ def verify(
     problems: list[str] = []
     for found in chosen:
         with console.status(f"lesson {found.number}…"):
-            proof = prove(found, repeat=repeat, mutants=mutants)
+            proof = prove(found, repeat=repeat, mutants=mutants, only=mutant)
         problems += [f"{found.number} {problem}" for problem in proof.problems]
         starter, solution = proof.starter, proof.solutions[0]
         assert starter is not None
@@ -479,6 +485,13 @@ def verify(
             str(proof.flakes),
         )
     console.print(table)
+    if mutant:  # a maintainer looking at one mutant: what each check it names said
+        for verdict in proof.mutants:
+            console.rule(f"mutant {escape(verdict.mutant.name)}: {escape(verdict.mutant.why)}")
+            for run in verdict.runs[:1]:
+                for check in run.checks.values():
+                    said = f" ({check['kind']}): {check['message']}" if check["outcome"] == "failed" else ""
+                    console.print(f"  {escape(check['name'])} {check['outcome']}{escape(said)}", soft_wrap=True)
     for problem in problems:
         console.print(f"[red]✗[/red] {escape(problem)}", soft_wrap=True)
     if problems:
