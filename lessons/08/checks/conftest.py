@@ -1,7 +1,8 @@
 """Shared by lesson 08's checks: your Dockerfile, .dockerignore and compose.yaml, read without Docker.
 
 The files are parsed, never run (except by the one check that needs a Docker engine): each
-check applies one rule of `workshop.docker` and turns what it finds into a lesson message.
+check applies a rule of `workshop.docker` (and, where that rule lets a mistake through, one of this
+lesson's own `rules`) and turns what it finds into a lesson message.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from workshop import docker, grading
+
+from . import rules
 
 FILES = {"Dockerfile": 1, ".dockerignore": 4, "compose.yaml": 5}  # file → the step that starts it
 
@@ -79,7 +82,15 @@ def file_problems(dockerfile: docker.Dockerfile, compose: docker.Compose) -> lis
             docker.healthcheck_problem,
         )
     ]
+    found += [
+        ("Dockerfile", rules.venv_copy_problem(dockerfile)),
+        ("Dockerfile", rules.shell_pid1_problem(dockerfile)),
+        ("Dockerfile", rules.healthcheck_can_fail_problem(dockerfile)),
+    ]
     found.append((".dockerignore", docker.dockerignore_problem(folder() / ".dockerignore")))
+    baked = rules.baked_secret_problem(dockerfile, folder() / ".dockerignore")
+    if baked is not None:
+        found.append(baked)
     found += [
         ("compose.yaml", problem)
         for problem in (
@@ -90,6 +101,13 @@ def file_problems(dockerfile: docker.Dockerfile, compose: docker.Compose) -> lis
             docker.database_password_problem(compose),
             docker.start_order_problem(compose, app),
             docker.migration_problem(compose, app, dockerfile),
+            rules.healthcheck_swallow_problem(compose, next(iter(compose.with_image("postgres")), None)),
+            rules.healthcheck_swallow_problem(compose, next(iter(compose.with_image("redis", "valkey")), None)),
+            rules.secret_default_problem(compose),
+            rules.database_host_problem(compose, app),
+            rules.published_port_problem(compose, app),
+            rules.migration_restart_problem(compose, app, dockerfile),
+            rules.migration_failure_problem(compose, app, dockerfile),
         )
     ]
     return [f"{problem.where(name)}: {problem.text}" for name, problem in found if problem is not None]

@@ -6,6 +6,7 @@ import pytest
 
 from workshop import docker
 
+from . import rules
 from .conftest import folder, teach
 
 
@@ -36,7 +37,7 @@ def test_the_dependencies_get_a_layer_before_the_code(dockerfile: docker.Dockerf
 @pytest.mark.step(3)
 def test_the_final_stage_copies_the_build_from_the_first(dockerfile: docker.Dockerfile) -> None:
     """Hint: the final stage starts from a clean Python image and takes /app (with its .venv) from the build stage."""
-    teach(docker.multi_stage_problem(dockerfile), "Dockerfile", 3)
+    teach(docker.multi_stage_problem(dockerfile) or rules.venv_copy_problem(dockerfile), "Dockerfile", 3)
 
 
 @pytest.mark.step(3)
@@ -48,7 +49,7 @@ def test_the_final_stage_runs_as_a_non_root_user(dockerfile: docker.Dockerfile) 
 @pytest.mark.step(3)
 def test_the_command_is_in_exec_form(dockerfile: docker.Dockerfile) -> None:
     """Hint: who receives SIGTERM from `docker stop`: the shell, or the server?"""
-    teach(docker.exec_form_problem(dockerfile), "Dockerfile", 3)
+    teach(docker.exec_form_problem(dockerfile) or rules.shell_pid1_problem(dockerfile), "Dockerfile", 3)
 
 
 @pytest.mark.step(3)
@@ -60,10 +61,18 @@ def test_the_server_listens_on_every_interface_of_the_container(dockerfile: dock
 @pytest.mark.step(4)
 def test_the_image_has_a_healthcheck_written_in_python(dockerfile: docker.Dockerfile) -> None:
     """Hint: the slim image has Python but no curl; `urllib.request.urlopen` raises on a 503."""
-    teach(docker.healthcheck_problem(dockerfile), "Dockerfile", 4)
+    teach(docker.healthcheck_problem(dockerfile) or rules.healthcheck_can_fail_problem(dockerfile), "Dockerfile", 4)
 
 
 @pytest.mark.step(4)
 def test_dockerignore_keeps_the_venv_and_the_secrets_out() -> None:
     """Hint: the build context is everything in lessons/08 that .dockerignore does not name."""
     teach(docker.dockerignore_problem(folder() / ".dockerignore"), ".dockerignore", 4)
+
+
+@pytest.mark.step(4)
+def test_no_secret_is_baked_into_the_image(dockerfile: docker.Dockerfile) -> None:
+    """Hint: everything an image was given stays in it, layer by layer; who should hand the container its secrets?"""
+    found = rules.baked_secret_problem(dockerfile, folder() / ".dockerignore")
+    if found is not None:
+        teach(found[1], found[0], 4)
