@@ -1,8 +1,18 @@
-"""Helpers shared by lesson 04's checks."""
+"""Helpers shared by lesson 04's checks: what a repository sends, commits and imports."""
+
+import ast
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+
+from workshop import grading
 
 
 def watch_commits(session: AsyncSession) -> list[object]:
@@ -18,3 +28,85 @@ def watch_commits(session: AsyncSession) -> list[object]:
 
     event.listen(session.sync_session, "after_commit", committed)
     return commits
+
+
+@contextmanager
+def statements_sent(target: Connection | Engine) -> Iterator[list[str]]:
+    """The SQL statements sent on `target` inside the block, one per round trip, SAVEPOINTs left out.
+
+    The checks' own transactions use SAVEPOINTs to isolate the code under test; they are not the
+    repository's doing, so they are not listed.
+    """
+    sent: list[str] = []
+
+    def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if not re.match(r"\s*(RELEASE\s+)?(ROLLBACK\s+TO\s+)?SAVEPOINT\b", statement, re.IGNORECASE):
+            sent.append(" ".join(statement.split()))
+
+    event.listen(target, "before_cursor_execute", before)
+    try:
+        yield sent
+    finally:
+        event.remove(target, "before_cursor_execute", before)
+
+
+def reads_one_page(statement: str) -> bool:
+    """Does the SELECT ask PostgreSQL for one page (LIMIT/FETCH and OFFSET), not every row?"""
+    limited = re.search(r"\bLIMIT\b|\bFETCH\s+(FIRST|NEXT)\b", statement, re.IGNORECASE) is not None
+    return limited and re.search(r"\bOFFSET\b", statement, re.IGNORECASE) is not None
+
+
+def paging_symptoms(pages: list[list[Any]], limit: int) -> str:
+    """What a wrong set of pages (read at offsets 0, limit, twice the limit) shows about the query, in words."""
+    symptoms = []
+    if any(len(page) > limit for page in pages):
+        symptoms.append("a page held more rows than the limit")
+    if pages[0] and pages[1] == pages[0]:
+        symptoms.append("page 2 repeated page 1, as if the offset were ignored")
+    return " and ".join(symptoms)
+
+
+def short(statement: str, length: int = 160) -> str:
+    return statement if len(statement) <= length else statement[: length - 1] + "…"
+
+
+# What a repository must not depend on: HTTP (the routers' business) and the layers above it.
+FORBIDDEN_IN_CRUD = {
+    "fastapi": "a repository knows nothing of HTTP",
+    "starlette": "a repository knows nothing of HTTP",
+    "app.routers": "repositories sit below the routers and never import them",
+    "app.dependencies": "repositories sit below the dependencies and never import them",
+    "app.services": "services use repositories, never the other way round",
+}
+
+
+def crud_imports_above_their_layer() -> list[str]:
+    """`app/crud/x.py:7 imports fastapi: why`, for every import of the crud package that breaks the layers."""
+    app_dir = grading.folder() / "app"
+    found: list[str] = []
+    for path in sorted((app_dir / "crud").rglob("*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        except SyntaxError:
+            continue  # the import helper reports broken files with their line
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [(node.lineno, alias.name) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [(node.lineno, node.module)]
+            else:
+                continue
+            for line, name in names:
+                for forbidden, why in FORBIDDEN_IN_CRUD.items():
+                    if name == forbidden or name.startswith(forbidden + "."):
+                        where = Path(path).relative_to(grading.folder()).as_posix()
+                        found.append(f"{where}:{line} imports {name}: {why}")
+    return found
+
+
+def is_http_error(error: BaseException) -> bool:
+    """An HTTPException of FastAPI or Starlette."""
+    kind = type(error)
+    return kind.__module__.split(".")[0] in ("fastapi", "starlette") and any(
+        cls.__name__ == "HTTPException" for cls in kind.__mro__
+    )
