@@ -133,3 +133,16 @@ def test_verify_records_no_learner_progress(repo_copy: Path, monkeypatch: pytest
     run = run_checks(repo_copy / "lessons" / "00")  # as `workshop verify` and the invariants run a starter
     assert run.checks, run.output
     assert not (repo_copy / ".workshop/progress.json").exists()
+
+
+def test_hint_reveals_one_more_level_each_time(workshop: Workshop, repo_copy: Path) -> None:
+    (repo_copy / "lessons/00/checks/hints.py").write_text(
+        'HINTS = {"test_each_layer_is_a_package_with_a_docstring[core]": ["Look at the table.", "mkdir app/core"]}\n'
+    )
+    first = workshop("hint", "00")
+    assert "Hint 1 of 2: Look at the table." in first.stdout, first.stdout
+    assert "mkdir app/core" not in first.stdout and "again shows the next one" in first.stdout
+    second = workshop("hint", "00")
+    assert "Hint 1 of 2" in second.stdout and "Hint 2 of 2: mkdir app/core" in second.stdout
+    assert "again shows the next one" not in second.stdout
+    assert "Hint 2 of 2" in workshop("hint", "00").stdout, "the last level stays shown"

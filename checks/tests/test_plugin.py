@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -248,3 +249,29 @@ def test_a_narrowed_run_says_so_and_never_says_well_done(tmp_path: Path) -> None
     assert "Lesson 42: 1/2 selected checks pass (5 in lesson 42)" in check.output
     node = run_checks(Path(f"{folder}/checks/test_ordered.py::test_passes"))
     assert "1/1 selected checks pass (5 in lesson 42)" in node.output, node.output
+
+
+def test_a_graded_suite_cannot_read_the_graders_files(tmp_path: Path) -> None:
+    from workshop import guard, runner
+
+    folder = _synthetic_lesson(tmp_path)
+    secret = tmp_path / "grader" / "bugs.py"
+    secret.parent.mkdir()
+    secret.write_text("SEEDED_BUGS = []\n")
+    suite = folder / "tests"
+    suite.mkdir()
+    (suite / "test_own.py").write_text(
+        "import subprocess\nfrom pathlib import Path\n\n\n"
+        f"def test_reads_the_grader():\n    Path({str(secret)!r}).read_text()\n\n\n"
+        f"def test_runs_a_program_on_the_grader():\n    subprocess.run(['cat', {str(secret)!r}], check=True)\n\n\n"
+        "def test_reads_its_own_app():\n    assert (Path(__file__).parents[1] / 'app' / '__init__.py').is_file()\n"
+        "    (Path(__file__).parents[1] / 'app' / '__init__.py').read_text()\n"
+    )
+    log = tmp_path / "reads.txt"
+    env = {**os.environ, guard.ENV: guard.settings([str(secret.parent)], str(log))}
+    done = runner.run_pytest(
+        [str(suite), "-c", str(REPO / "pyproject.toml"), "-p", "no:cacheprovider", "-q"], cwd=tmp_path, env=env
+    )
+    assert "2 failed, 1 passed" in done.output, done.output
+    assert "the workshop's own files are not for your tests to read" in done.output
+    assert guard.tries(log) == [str(secret.resolve())], "each file tried is noted once, whatever the way"

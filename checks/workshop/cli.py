@@ -142,20 +142,28 @@ def watch(number: LessonArg) -> None:
 @app.command()
 @friendly
 def hint(number: LessonArg) -> None:
-    """Show the next failing check of a lesson, its hint, and the lesson's hints."""
+    """Show the next failing check of a lesson and its hint; each call reveals one more hint for it."""
     from workshop.verify import run_checks
 
     found = lesson(number)
     with console.status(f"Running lesson {found.number}'s checks…"):
         run = run_checks(found.path)
-    failing = [check for check in run.checks.values() if check["outcome"] == "failed"]
+    failing = [check for check in run.checks.values() if check["outcome"] == "failed"]  # in step order
     if not failing:
         console.print(f"Lesson {found.number}: {run.passed}/{len(run.checks)} checks pass. Nothing to hint at!")
         return
     first = failing[0]
-    console.print(f"[bold]Next check:[/bold] {first['name']}\n  {first['message']}")
+    console.print(f"[bold]Next check:[/bold] {escape(first['name'])}\n  {escape(first['message'])}", soft_wrap=True)
     if first["hint"]:
-        console.print(f"[cyan]Hint:[/cyan] {first['hint']}")
+        console.print(f"[cyan]Hint:[/cyan] {escape(first['hint'])}", soft_wrap=True)
+    levels = hint_levels(found).get(first["name"], [])
+    if levels:
+        shown = _reveal(found.number, first["name"], len(levels))
+        for index, text in enumerate(levels[:shown], 1):
+            console.print(f"[cyan]Hint {index} of {len(levels)}:[/cyan] {escape(text)}", soft_wrap=True)
+        if shown < len(levels):
+            console.print(f"[dim]Still stuck? `uv run workshop hint {found.number}` again shows the next one.[/dim]")
+        return
     readme = found.path / "README.md"
     text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
     if "## Hints" in text:
@@ -164,6 +172,41 @@ def hint(number: LessonArg) -> None:
         section = re.sub(r"<summary>(.*?)</summary>", r"**\1**\n", section)
         section = re.sub(r"</?details>", "", section)
         console.print(Markdown("## Hints" + section))
+
+
+def hint_levels(found: Lesson) -> dict[str, list[str]]:
+    """check name → hints revealed one per `workshop hint` call, from the lesson's checks/hints.py."""
+    checks = found.path / "checks"
+    if not (checks / "hints.py").is_file():
+        return {}
+    # Loaded as a package, so that hints.py can import its neighbours (lesson 07's bugs.py).
+    package = f"workshop_hints_{found.number}"
+    spec = importlib.util.spec_from_file_location(
+        package, checks / "__init__.py", submodule_search_locations=[str(checks)]
+    )
+    if spec is None or spec.loader is None:
+        return {}
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[package] = module
+    if (checks / "__init__.py").is_file():
+        spec.loader.exec_module(module)
+    hints = importlib.import_module(f"{package}.hints")
+    return {str(name): [str(text) for text in texts] for name, texts in getattr(hints, "HINTS", {}).items()}
+
+
+def _reveal(number: str, check: str, available: int) -> int:
+    """One more hint level for `check` than last time (at most `available`); remembered in .workshop/hints.json."""
+    path = STATE / "hints.json"
+    try:
+        seen = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        seen = {}
+    lesson_seen = seen.setdefault(number, {})
+    shown = min(int(lesson_seen.get(check, 0)) + 1, available)
+    lesson_seen[check] = shown
+    STATE.mkdir(exist_ok=True)
+    path.write_text(json.dumps(seen, indent=2, sort_keys=True), encoding="utf-8")
+    return shown
 
 
 @app.command()

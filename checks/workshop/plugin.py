@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from workshop import grading
+from workshop import grading, guard
 from workshop.grading import CheckTimeout, classify
 from workshop.lessons import LESSONS, STATE, lesson_of_path
 
@@ -93,6 +93,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     namespace = early_config.known_args_namespace
     args = [str(arg) for arg in namespace.file_or_dir or []]
     if _runs_a_suite(early_config, args):
+        guard.install()  # a suite under grading may not read the grader's files (set by workshop.seeded)
         # The suite's conftest.py imports `app` at its top: the lesson goes on the path first.
         folder = _lesson_folder(early_config, args)
         if folder is not None:

@@ -89,7 +89,12 @@ def _start_without_main(child: multiprocessing.process.BaseProcess) -> None:
 
 
 def _in_child(
-    args: list[str], env: dict[str, str], cwd: str, output: str, source: str | None, data: str | None
+    args: list[str],
+    env: dict[str, str],
+    cwd: str,
+    output: str,
+    source: str | None,
+    data: str | None,
 ) -> None:
     """In a fork of the fork server: what `python -m [coverage run -m] pytest ARGS` would do."""
     os.environ.clear()

@@ -1,17 +1,27 @@
 """Grading a learner's own test suite with seeded bugs (lesson 07 on).
 
 A seeded bug is a hand-written find/replace on the lesson's app: one realistic mistake, with a
-message that says what the learner's tests did not notice. The learner's suite (`tests/`) runs
-in subprocesses, each on a throwaway copy of the lesson and a database of its own cloned from the
-lesson's migrated template: once on the app as given (under coverage), then once per bug with
-that bug planted. The learner's files are only ever read.
+message that says what the learner's tests did not notice (the symptom, never the change). The
+learner's suite (`tests/`) runs in processes of its own, each on a throwaway copy of the lesson
+and a database of its own cloned from the lesson's migrated template:
 
-The suite finds its database in LEDGER_TEST_DATABASE_URL, as it does when the learner runs it.
+* on the app as given, under coverage: it must pass;
+* on a rewrite of the app that does the same thing in other words (renamed locals, reordered
+  statements, an extracted helper): it must pass too, so a suite that checks the source text
+  instead of the behaviour fails;
+* once per seeded bug, with that bug planted: it must fail;
+* without LEDGER_TEST_DATABASE_URL, with LEDGER_DATABASE_URL on a database holding a row: it must
+  refuse to run, and leave that row alone (a suite that falls back to the app's own database
+  would empty it).
+
+While it runs, the suite may not read the workshop's checks, the solutions or the learner's real
+checkout (`workshop.guard`). The learner's files are only ever read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import tempfile
@@ -20,8 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
-from workshop import database, runner
-from workshop.lessons import REPO, is_hand_written, is_ignored
+from workshop import database, guard, runner
+from workshop.edits import Edit, EditDoesNotApply, apply_all
+from workshop.lessons import REPO, SOLUTIONS, STATE, is_hand_written, is_ignored
 
 TEST_DATABASE = "LEDGER_TEST_DATABASE_URL"
 COVERAGE_SOURCE = "app/services"  # the folder whose coverage has a floor
@@ -34,7 +45,12 @@ class BugDoesNotApply(AssertionError):
 
 @dataclass(frozen=True)
 class SeededBug:
-    """One planted mistake. `missed` completes "your tests did not notice when …"; `hint` says what would."""
+    """One planted mistake.
+
+    `missed` completes "your tests did not notice when …" with the symptom a user would see, never
+    the code change; `hints` are revealed one by one by `uv run workshop hint 07`: where to look
+    first, then what a test would do. Neither names the test to write in code.
+    """
 
     name: str  # the check's id, e.g. "transfer-overdraws"
     step: int  # the README step whose tests should catch it
@@ -42,7 +58,7 @@ class SeededBug:
     find: str  # occurs exactly once in that file (so a changed reference cannot silently defuse the bug)
     replace: str
     missed: str
-    hint: str
+    hints: tuple[str, ...]
 
     def plant(self, lesson: Path, number: str) -> str:
         """The text of `path` with this bug in it."""
@@ -82,10 +98,21 @@ class Coverage:
 
 
 @dataclass
+class Fallback:
+    """The suite run without LEDGER_TEST_DATABASE_URL, with the app's database holding one row."""
+
+    run: SuiteRun
+    row_kept: bool  # the app's database still holds its row afterwards
+
+
+@dataclass
 class Grading:
     reference: SuiteRun
     coverage: Coverage | None
     runs: dict[str, SuiteRun]  # by bug name; empty when the suite failed on the app as given
+    rewritten: SuiteRun | None = None  # on the rewrite of the app; None when not asked, or it failed as given
+    fallback: Fallback | None = None
+    reads: list[str] = field(default_factory=list)  # guarded files the suite tried to read, in any run
 
 
 def copy_lesson(folder: Path, root: Path) -> Path:
@@ -165,22 +192,33 @@ def _pytest_args(lesson: Path, report: Path, stop_at_first_failure: bool) -> lis
 
 async def run_suite(
     lesson: Path,
-    database_url: str,
+    database_url: str | None,
     *,
     timeout: float,
     stop_at_first_failure: bool = False,
     coverage_data: Path | None = None,
     coverage_source: str = COVERAGE_SOURCE,
     fork: bool = True,
+    app_database_url: str | None = None,
+    guarded: list[Path] | None = None,
 ) -> SuiteRun:
     """Run `pytest lesson/tests` in a new process, with the workshop's configuration, on `database_url`.
 
     Forked from a fork server with the libraries preloaded where there is one; else a fresh Python.
+    `database_url` None: LEDGER_TEST_DATABASE_URL is left unset (and LEDGER_DATABASE_URL is
+    `app_database_url`). `guarded`: folders the suite may not read; its tries land in reads.txt
+    beside the lesson.
     """
     report = lesson.parent / f"junit-{lesson.name}-{os.urandom(3).hex()}.xml"
     args = _pytest_args(lesson, report, stop_at_first_failure)
     env = {name: value for name, value in os.environ.items() if not name.startswith("LEDGER_")}
-    env.update({TEST_DATABASE: database_url, "PYTHONDONTWRITEBYTECODE": "1"})
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if database_url is not None:
+        env[TEST_DATABASE] = database_url
+    if app_database_url is not None:
+        env["LEDGER_DATABASE_URL"] = app_database_url
+    if guarded:
+        env[guard.ENV] = guard.settings([str(root) for root in guarded], str(lesson.parent / "reads.txt"))
     started_at = time.monotonic()
     started = runner.Started(
         args,
@@ -200,6 +238,48 @@ async def run_suite(
     return SuiteRun(done.returncode, time.monotonic() - started_at, done.output, tests, failures)
 
 
+def guarded_folders(folder: Path) -> list[Path]:
+    """What a suite under grading may not read: the workshop's lessons, solutions and state, and the graded folder."""
+    return [REPO / "lessons", SOLUTIONS, STATE, folder.resolve()]
+
+
+SENTINEL_OWNER = "Sentinel: a row of the app database that tests must never touch"
+
+
+async def _sentinel_database(server: database.Server, name: str, template: str | None) -> None:
+    """A database like the app's, holding one account the suite must leave alone."""
+    await database.create_database(server, name, template=template)
+    await database.execute(
+        server.dsn(name),
+        "INSERT INTO accounts (id, owner, currency, balance) "
+        f"VALUES (gen_random_uuid(), '{SENTINEL_OWNER}', 'EUR', 4242)",
+    )
+
+
+async def _sentinel_kept(server: database.Server, name: str) -> bool:
+    (rows,) = await database.execute(
+        server.dsn(name), f"SELECT count(*) FROM accounts WHERE owner = '{SENTINEL_OWNER}' AND balance = 4242"
+    )
+    return bool(rows and rows[0][0] == 1)
+
+
+REWRITTEN = "\n# Rewritten by the workshop's grader: the same behaviour, in other words.\n"
+
+
+def rewrite(lesson: Path, number: str, edits: list[Edit]) -> None:
+    """Apply the behaviour-preserving rewrites to the copy at `lesson`; end every app file with a comment."""
+    try:
+        apply_all(lesson, edits, allowed=[])
+    except (EditDoesNotApply, KeyError) as error:
+        raise BugDoesNotApply(
+            f"Lesson {number}: the app of lessons/{number} is not the one the workshop gives ({error}); lesson "
+            f"{number} grades your tests against the app as given: undo your changes there "
+            f"(`git diff lessons/{number}/app`)."
+        ) from None
+    for path in sorted((lesson / "app").rglob("*.py")):
+        path.write_text(path.read_text(encoding="utf-8") + REWRITTEN, encoding="utf-8")
+
+
 async def grade(
     folder: Path,
     number: str,
@@ -207,22 +287,31 @@ async def grade(
     *,
     server: database.Server,
     template: str | None,
+    rewrites: list[Edit] | None = None,
+    fallback: bool = False,
     workers: int | None = None,
 ) -> Grading:
-    """Run the learner's suite on the app as given (under coverage), then on each bug, in parallel."""
+    """Run the learner's suite on the app as given (under coverage), then on each bug, the rewrite and
+    without a test database, in parallel. `rewrites` None: no rewrite run."""
     planted = {bug.name: bug.plant(folder, number) for bug in bugs}  # every bug must apply before anything runs
+    guarded = guarded_folders(folder)
     # One run more than cores: each run spends part of its time waiting on the database.
     parallel = asyncio.Semaphore(workers or min(4, (os.cpu_count() or 1) + 1))
     with tempfile.TemporaryDirectory(prefix=f"workshop-seeded-{number}-") as scratch:
+        reads: list[str] = []
 
-        async def run(label: str, bug: SeededBug | None, timeout: float) -> tuple[SuiteRun, Coverage | None]:
+        async def run(
+            label: str, timeout: float, bug: SeededBug | None = None, edits: list[Edit] | None = None
+        ) -> tuple[SuiteRun, Coverage | None]:
             async with parallel:
                 lesson = copy_lesson(folder, Path(scratch) / label)
                 if bug is not None:
                     (lesson / bug.path).write_text(planted[bug.name], encoding="utf-8")
+                if edits is not None:
+                    rewrite(lesson, number, edits)
                 name = database.run_database_name(f"{number}_{label}")
                 await database.create_database(server, name, template=template)
-                data = None if bug else lesson.parent / "coverage.data"
+                data = lesson.parent / "coverage.data" if label == "reference" else None
                 try:
                     done = await run_suite(
                         lesson,
@@ -230,14 +319,52 @@ async def grade(
                         timeout=timeout,
                         stop_at_first_failure=bug is not None,
                         coverage_data=data,
+                        guarded=guarded,
                     )
                 finally:
                     await database.drop_database(server, name)
+                    reads.extend(guard.tries(lesson.parent / "reads.txt"))
                 return done, read_coverage(data, lesson, COVERAGE_SOURCE) if data else None
 
-        reference, measured = await run("reference", None, REFERENCE_TIMEOUT)
-        if not reference.passed:
-            return Grading(reference, measured, {})
-        timeout = 3 * reference.seconds + 30
-        done = await asyncio.gather(*(run(f"bug{index}", bug, timeout) for index, bug in enumerate(bugs)))
-    return Grading(reference, measured, {bug.name: result for bug, (result, _) in zip(bugs, done, strict=True)})
+        async def without_test_database() -> Fallback:
+            async with parallel:
+                lesson = copy_lesson(folder, Path(scratch) / "fallback")
+                name = database.run_database_name(f"{number}_app")
+                await _sentinel_database(server, name, template)
+                try:
+                    done = await run_suite(
+                        lesson,
+                        None,
+                        timeout=REFERENCE_TIMEOUT,
+                        stop_at_first_failure=True,
+                        app_database_url=server.database_url(name),
+                        guarded=guarded,
+                    )
+                    kept = await _sentinel_kept(server, name)
+                finally:
+                    await database.drop_database(server, name)
+                    reads.extend(guard.tries(lesson.parent / "reads.txt"))
+                return Fallback(done, kept)
+
+        refusal = asyncio.ensure_future(without_test_database()) if fallback else None
+        try:
+            reference, measured = await run("reference", REFERENCE_TIMEOUT)
+            grading = Grading(reference, measured, {})
+            if reference.passed:
+                timeout = 3 * reference.seconds + 30
+                pending = [run(f"bug{index}", timeout, bug=bug) for index, bug in enumerate(bugs)]
+                if rewrites is not None:
+                    pending.append(run("rewritten", timeout, edits=rewrites))
+                done = await asyncio.gather(*pending)
+                grading.runs = {bug.name: result for bug, (result, _) in zip(bugs, done, strict=False)}
+                if rewrites is not None:
+                    grading.rewritten = done[-1][0]
+            if refusal is not None:
+                grading.fallback = await refusal
+        finally:
+            if refusal is not None and not refusal.done():
+                refusal.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await refusal
+        grading.reads = list(dict.fromkeys(reads))
+    return grading

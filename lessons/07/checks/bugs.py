@@ -3,7 +3,10 @@
 Each is a find/replace on the lesson's app (the finished stage 06). `find` must occur exactly
 once in its file; when the reference changes so that it no longer does, the check fails loudly
 instead of grading against a bug that is not there. `missed` completes the sentence "your tests
-did not notice when …"; `hint` says which test would have.
+did not notice when …" with what a user would see; `hints` are revealed one at a time by
+`uv run workshop hint 07`, the nudge first, then what a test would do.
+
+This file is the grader's, not a guide: your tests may not read it (they are stopped if they try).
 """
 
 from workshop.seeded import SeededBug
@@ -18,10 +21,14 @@ SEEDED_BUGS = [
             "            raise InsufficientFunds(source.id, source.balance, amount)\n"
         ),
         replace="",
-        missed="a transfer skipped the insufficient-funds check (the `if source.balance < amount` rule was gone)",
-        hint="Transfer more than the balance with TransferService and expect InsufficientFunds itself: without the "
-        "rule the database's CHECK constraint refuses instead, with an IntegrityError, which a test that accepts any "
-        "error would not tell apart (step 3)",
+        missed="a transfer of more than the balance was not refused with InsufficientFunds",
+        hints=(
+            "The rule lives in TransferService; a test of the service sees the exact error it raises.",
+            (
+                "Transfer more than the balance and expect InsufficientFunds itself, not any error: without the rule "
+                "the database's CHECK constraint still refuses, with an IntegrityError."
+            ),
+        ),
     ),
     SeededBug(
         step=3,
@@ -29,8 +36,11 @@ SEEDED_BUGS = [
         path="app/services/transfers.py",
         find="if source.balance < amount:",
         replace="if source.balance <= amount:",
-        missed="a transfer of the whole balance was refused as insufficient funds (`<=` where `<` belongs)",
-        hint="Test the boundary: an account holding 500 can send exactly 500 and is left with 0 (step 3)",
+        missed="a transfer of the whole balance was refused",
+        hints=(
+            "Boundaries hide off-by-one mistakes: what may an account holding 500 send?",
+            "Transfer exactly the balance and expect it to go through, leaving 0.",
+        ),
     ),
     SeededBug(
         step=3,
@@ -38,8 +48,11 @@ SEEDED_BUGS = [
         path="app/services/transfers.py",
         find="        if source_id == target_id:\n            raise SameAccount()\n",
         replace="",
-        missed="a transfer from an account to itself went through (the SameAccount rule was gone)",
-        hint="Transfer from an account to itself and expect SameAccount (step 3)",
+        missed="a transfer from an account to itself went through",
+        hints=(
+            "Which transfers does TransferService refuse before it locks anything?",
+            "Transfer from an account to itself and expect SameAccount.",
+        ),
     ),
     SeededBug(
         step=3,
@@ -47,8 +60,11 @@ SEEDED_BUGS = [
         path="app/services/transfers.py",
         find="if source.currency != target.currency:",
         replace="if source.currency != source.currency:",
-        missed="money moved from a EUR account to a USD account (the currency rule compared the source with itself)",
-        hint="Open accounts in two currencies, transfer between them and expect CurrencyMismatch (step 3)",
+        missed="money moved between accounts of two currencies",
+        hints=(
+            "Every rule of a transfer needs a test that breaks it on purpose; one of them is about currencies.",
+            "Open a EUR and a USD account, transfer between them and expect CurrencyMismatch.",
+        ),
     ),
     SeededBug(
         step=3,
@@ -56,10 +72,17 @@ SEEDED_BUGS = [
         path="app/services/transfers.py",
         find="Entry(account_id=source.id, amount=-amount, transfer_id=transfer_id)",
         replace="Entry(account_id=source.id, amount=amount, transfer_id=transfer_id)",
-        missed="a transfer wrote the source's entry as +amount: the balances were right, but its two entries no "
-        "longer summed to zero",
-        hint="After a transfer, read both statements and expect -amount on the source and +amount on the target, "
-        "sharing one transfer_id (step 3)",
+        missed="a transfer's two entries no longer summed to zero",
+        hints=(
+            (
+                "The balances can be right while the statement is wrong: read what a transfer writes, not only the "
+                "balances."
+            ),
+            (
+                "After a transfer, read both statements and expect -amount on the source and +amount on the target, "
+                "with one transfer_id."
+            ),
+        ),
     ),
     SeededBug(
         step=3,
@@ -67,9 +90,11 @@ SEEDED_BUGS = [
         path="app/services/transfers.py",
         find='f"{source_id}:{target_id}:{amount}"',
         replace='f"{source_id}:{target_id}"',
-        missed="an Idempotency-Key reused with a different amount replayed the first transfer instead of raising "
-        "IdempotencyConflict (the request's fingerprint left out the amount)",
-        hint="Reuse a key with the same two accounts but another amount, and expect IdempotencyConflict (step 3)",
+        missed="an Idempotency-Key reused for a different amount replayed the first transfer",
+        hints=(
+            "A key means one request; what happens when it comes back with another request?",
+            "Reuse a key with the same two accounts but another amount, and expect IdempotencyConflict.",
+        ),
     ),
     SeededBug(
         step=3,
@@ -77,9 +102,11 @@ SEEDED_BUGS = [
         path="app/services/accounts.py",
         find="if amount <= 0:",
         replace="if amount < 0:",
-        missed="AccountService.deposit accepted an amount of 0 (`< 0` where `<= 0` belongs)",
-        hint="Over HTTP the DTO refuses 0 before the service runs, so only a service test sees this rule: deposit 0 "
-        "with AccountService and expect InvalidAmount (step 3)",
+        missed="a deposit of 0 reached the service and was accepted",
+        hints=(
+            "Over HTTP the DTO refuses 0 before the service runs: only a test of the service itself sees its own rule.",
+            "Deposit 0 with AccountService and expect InvalidAmount.",
+        ),
     ),
     SeededBug(
         step=3,
@@ -87,8 +114,11 @@ SEEDED_BUGS = [
         path="app/services/accounts.py",
         find="        await self.entries.add(Entry(account_id=account.id, amount=amount, transfer_id=None))\n",
         replace="",
-        missed="a deposit raised the balance but wrote no entry, so it never showed on the statement",
-        hint="After a deposit, read the statement and expect the deposit in it (steps 3 and 4)",
+        missed="a deposit raised the balance but never appeared on the account's statement",
+        hints=(
+            "A deposit changes two things; do your tests look at both?",
+            "After a deposit, read the statement and expect the deposit in it.",
+        ),
     ),
     SeededBug(
         step=3,
@@ -96,9 +126,14 @@ SEEDED_BUGS = [
         path="app/crud/accounts.py",
         find=".limit(limit).offset(offset)",
         replace=".limit(limit).offset(offset + 1)",
-        missed="listing accounts skipped one account at the start of every page (an off-by-one offset)",
-        hint="Open a few accounts, read them page by page (limit=2 at offsets 0, 2, 4) and expect every account "
-        "exactly once, in id order (step 3)",
+        missed="listing accounts page by page skipped some accounts",
+        hints=(
+            "One page is easy to get right; what about the second and the third?",
+            (
+                "Open a few accounts, read them page by page (limit=2 at offsets 0, 2, 4) and expect every account "
+                "exactly once, in id order."
+            ),
+        ),
     ),
     SeededBug(
         step=4,
@@ -106,8 +141,11 @@ SEEDED_BUGS = [
         path="app/routers/v1/accounts.py",
         find='"/{account_id}/deposits",\n    status_code=status.HTTP_201_CREATED,',
         replace='"/{account_id}/deposits",\n    status_code=status.HTTP_200_OK,',
-        missed="the deposits route answered 200 instead of 201 Created",
-        hint="Assert the status code of every answer, not only its body: a deposit answers 201 (step 4)",
+        missed="a deposit answered 200 instead of 201 Created",
+        hints=(
+            "A client reads the status code before the body; do your HTTP tests?",
+            "Assert the status code of every answer: a deposit answers 201.",
+        ),
     ),
     SeededBug(
         step=4,
@@ -115,10 +153,11 @@ SEEDED_BUGS = [
         path="app/routers/errors.py",
         find="case InsufficientFunds() | IdempotencyConflict():",
         replace="case IdempotencyConflict():",
-        missed="a transfer without enough money answered 422 instead of 409 Conflict (the error handler lost that "
-        "mapping)",
-        hint="A service test passes either way: the status is HTTP's business. POST a transfer larger than the "
-        "balance and expect 409 with the code insufficient_funds (step 4)",
+        missed="a transfer without enough money answered 422 instead of 409 Conflict",
+        hints=(
+            "The status of a refusal is decided in the HTTP layer: a service test passes either way.",
+            "POST a transfer larger than the balance and expect 409 with the code insufficient_funds.",
+        ),
     ),
     SeededBug(
         step=4,
@@ -126,9 +165,11 @@ SEEDED_BUGS = [
         path="app/schemas/transfers.py",
         find='model_config = ConfigDict(extra="forbid")',
         replace="model_config = ConfigDict()",
-        missed='a transfer request with a field the API does not know was accepted (extra="forbid" was gone): a '
-        'client sending "currency": "USD" got a EUR transfer and a 201',
-        hint='POST a transfer with one field too many (say "currency") and expect 422 (step 4)',
+        missed="a transfer request with a field the API does not know was accepted",
+        hints=(
+            'What should the API say to a client that sends a field it does not know (a typo, or "currency")?',
+            "POST a transfer with one field too many and expect 422.",
+        ),
     ),
     SeededBug(
         step=4,
@@ -136,9 +177,11 @@ SEEDED_BUGS = [
         path="app/routers/v1/transfers.py",
         find="idempotency_key=idempotency_key,",
         replace="idempotency_key=None,",
-        missed="the transfers route dropped the Idempotency-Key header, so a retried request moved the money twice",
-        hint="A service test of idempotency cannot see this: POST the same transfer twice with one Idempotency-Key "
-        "header and expect the balances to move once (step 4)",
+        missed="a transfer retried over HTTP with the same Idempotency-Key moved the money twice",
+        hints=(
+            "A service test of idempotency cannot see whether the route passes the header on.",
+            "POST the same transfer twice with one Idempotency-Key header and expect the balances to move once.",
+        ),
     ),
     SeededBug(
         step=5,
@@ -146,10 +189,14 @@ SEEDED_BUGS = [
         path="app/services/transfers.py",
         find="for account_id in sorted((source_id, target_id)):",
         replace="for account_id in (source_id, target_id):",
-        missed="a transfer locked its two accounts in request order instead of sorted id order, so two transfers "
-        "crossing between the same accounts could deadlock",
-        hint="Only transactions that really run at once show it: with live_client, send transfers A→B and B→A at "
-        "the same time (asyncio.gather) and expect every one to answer 201 (step 5)",
+        missed="two transfers crossing between the same two accounts at the same time could deadlock",
+        hints=(
+            "Only transactions that really run at the same time show this: the rolled-back `client` cannot.",
+            (
+                "With live_client, send transfers A→B and B→A at the same time (asyncio.gather) and expect every one "
+                "to answer 201."
+            ),
+        ),
     ),
     SeededBug(
         step=5,
@@ -157,9 +204,11 @@ SEEDED_BUGS = [
         path="app/services/accounts.py",
         find="account = await self.accounts.get_for_update(account_id)",
         replace="account = await self.accounts.get(account_id)",
-        missed="a deposit read the balance without locking the row, so deposits made at the same time overwrote each "
-        "other (a lost update)",
-        hint="With live_client, make 20 deposits of 10 into one account at once and expect a balance of 200 (step 5)",
+        missed="deposits made at the same time overwrote each other, and money vanished",
+        hints=(
+            "Only transactions that really run at the same time show this: the rolled-back `client` cannot.",
+            "With live_client, make 20 deposits of 10 into one account at once and expect a balance of 200.",
+        ),
     ),
     SeededBug(
         step=5,
@@ -167,9 +216,13 @@ SEEDED_BUGS = [
         path="app/dependencies/session.py",
         find="        except Exception:\n            await session.rollback()\n",
         replace="        except Exception:\n            await session.commit()\n",
-        missed="the session dependency committed a request that failed: a refused transfer left its Idempotency-Key "
-        "behind, and the retry replayed a transfer that never happened",
-        hint="`client` replaces get_session, so only `live_client` runs the real one: have a transfer with a key "
-        "refused (409), pay money in, retry with the same key, and expect the money to move (step 5)",
+        missed="a request that failed still committed what it had written",
+        hints=(
+            "`client` replaces get_session; which fixture runs the app's real session dependency?",
+            (
+                "With live_client, have a transfer with a key refused (409), pay money in, retry with the same key, "
+                "and expect the money to move."
+            ),
+        ),
     ),
 ]

@@ -1,10 +1,13 @@
-"""Shared by lesson 07's checks: your test suite, run on the app as given and on each seeded bug.
+"""Shared by lesson 07's checks: your test suite, run on the app as given, on a rewrite of it, and on seeded bugs.
 
 `graded` runs your suite (lessons/07/tests) in processes of its own, each on a throwaway copy of
 the lesson (your files are only read) and on a fresh database of its own, cloned from the
 migrated template and handed to your suite as LEDGER_TEST_DATABASE_URL, as when you run it
-yourself. First on the app as given, under coverage; then, if that passes, once per seeded bug
-(bugs.py) with that one bug planted, two or more at a time. It runs once per `pytest lessons/07`.
+yourself. First on the app as given, under coverage; then, if that passes, on a rewrite of the
+app that behaves the same, and once per seeded bug with that one bug planted, two or more at a
+time; and once without LEDGER_TEST_DATABASE_URL, to see that your suite refuses to run rather
+than use the app's own database. It runs once per `pytest lessons/07`, and only what the checks
+of that run need.
 """
 
 import pytest
@@ -13,6 +16,7 @@ import pytest_asyncio
 from workshop import database, grading, seeded
 
 from .bugs import SEEDED_BUGS
+from .rewrites import REWRITES
 
 # Grading runs your whole suite 1 + 16 times: these checks may take longer than the usual 10 s.
 GRADING_TIMEOUT = 300
@@ -26,9 +30,21 @@ async def graded(
     callspecs = [getattr(item, "callspec", None) for item in request.session.items]
     wanted = {callspec.params["bug"] for callspec in callspecs if callspec and "bug" in callspec.params}
     bugs = [bug for bug in SEEDED_BUGS if bug in wanted]
+    names = {item.name for item in request.session.items}
     return await seeded.grade(
-        grading.folder(), grading.lesson(), bugs, server=database_server, template=database_template
+        grading.folder(),
+        grading.lesson(),
+        bugs,
+        server=database_server,
+        template=database_template,
+        rewrites=REWRITES if REWRITE_CHECK in names else None,
+        fallback=FALLBACK_CHECK in names,
     )
+
+
+# The checks that need a run of their own (the others read the run on the app as given).
+REWRITE_CHECK = "test_your_tests_pass_on_a_rewrite_of_the_app_that_behaves_the_same"
+FALLBACK_CHECK = "test_your_tests_refuse_to_run_without_a_test_database_of_their_own"
 
 
 def why_it_fails_as_given(run: seeded.SuiteRun) -> str | None:

@@ -1,4 +1,5 @@
-"""Lesson 07 checks: your tests pass on the app as given, and run (nearly) every line of the services."""
+"""Lesson 07 checks: your tests pass on the app as given and on a rewrite of it, keep to a database of their
+own, read none of the grader's files, and run (nearly) every line of the services."""
 
 import pytest
 
@@ -38,4 +39,56 @@ async def test_your_tests_run_at_least_90_percent_of_the_services(graded: seeded
     assert measured.percent >= COVERAGE_FLOOR, (
         f"Lesson 07: your tests run {measured.percent:.0f}% of the lines in app/services; at least {COVERAGE_FLOOR}% "
         f"expected. Never run: {never_run}. Each is a rule or a branch no test exercises (step 6)"
+    )
+
+
+@pytest.mark.step(1)
+async def test_your_tests_refuse_to_run_without_a_test_database_of_their_own(graded: seeded.Grading) -> None:
+    """Hint: what does your `settings` fixture do when LEDGER_TEST_DATABASE_URL is not set? Your tests empty
+    the tables of the database they use.
+    """
+    passes_as_given(graded, "how your tests treat a missing test database is graded")
+    fallback = graded.fallback
+    assert fallback is not None, "conftest.FALLBACK_CHECK must name this check"
+    assert fallback.row_kept, (
+        "Lesson 07: run without LEDGER_TEST_DATABASE_URL, your tests used the app's own database "
+        "(LEDGER_DATABASE_URL) and deleted the rows it held. A suite that empties tables needs a database of its "
+        "own: when LEDGER_TEST_DATABASE_URL is missing, stop the run with a message instead (step 1)"
+    )
+    assert not fallback.run.passed, (
+        f"Lesson 07: without LEDGER_TEST_DATABASE_URL your tests still passed ({fallback.run.tests} tests): they ran "
+        "on some other database, such as the app's own. When the variable is missing, stop the run with a message "
+        "that says how to set it (step 1)"
+    )
+
+
+@pytest.mark.step(1)
+async def test_your_tests_read_none_of_the_workshops_own_files(graded: seeded.Grading) -> None:
+    """Hint: a test exercises the app and asserts what it does; it never needs the workshop's checks,
+    the solutions or your checkout's files.
+    """
+    tried = graded.reads
+    if not tried:
+        passes_as_given(graded, "what your tests read is graded")
+    assert not tried, (
+        f"Lesson 07: while graded, your tests tried to read {tried[0]}"
+        + (f" (and {len(tried) - 1} more)" if len(tried) > 1 else "")
+        + ": the workshop's own files. Tests that read the grader can pass without testing the app; test what the "
+        "app does instead (step 1)"
+    )
+
+
+@pytest.mark.step(6)
+async def test_your_tests_pass_on_a_rewrite_of_the_app_that_behaves_the_same(graded: seeded.Grading) -> None:
+    """Hint: the grader renames locals, turns comparisons around and extracts a helper; a test of behaviour
+    cannot tell. A test that reads the source, or expects a line of it, can.
+    """
+    passes_as_given(graded, "the rewrite is graded")
+    run = graded.rewritten
+    assert run is not None, "conftest.REWRITE_CHECK must name this check"
+    problem = why_it_fails_as_given(run)
+    assert problem is None, (
+        "Lesson 07: your tests fail on a rewrite of the app that behaves exactly the same (locals renamed, "
+        f"comparisons turned around, a helper extracted): {problem}. A test must check what the app does, "
+        "not how its source is written (step 6)"
     )

@@ -1,7 +1,8 @@
 """Lesson 07 checks: each seeded bug, planted alone in the app, makes at least one of your tests fail.
 
 A suite that stays green on a broken app would let that bug through review. Each check below is
-one realistic mistake (see bugs.py); its message says what went unnoticed and which test would notice.
+one realistic mistake; its message says what a user would have seen and your tests did not.
+`uv run workshop hint 07` says more, one step at a time.
 """
 
 import pytest
@@ -23,4 +24,7 @@ async def test_your_tests_catch_the_seeded_bug(graded: seeded.Grading, bug: seed
     """
     passes_as_given(graded, "this seeded bug is graded")
     run = graded.runs[bug.name]
-    assert not run.passed, f"Lesson 07: your tests did not notice when {bug.missed}. {bug.hint}"
+    assert not run.passed, (
+        f"Lesson 07: your tests did not notice when {bug.missed} (step {bug.step}). "
+        "For a nudge: uv run workshop hint 07"
+    )
