@@ -33,7 +33,7 @@ def test_the_dashboard_shows_the_lessons_and_the_next_step(workshop: Workshop) -
 def test_the_dashboard_counts_the_checks_of_a_lesson_run(workshop: Workshop, repo_copy: Path) -> None:
     workshop("check", "00")
     done = workshop()
-    assert "0/10" in done.stdout and "in progress" in done.stdout
+    assert "0/12" in done.stdout and "in progress" in done.stdout
 
 
 def test_a_wrong_lesson_number_is_one_clear_line(workshop: Workshop, repo_copy: Path) -> None:
@@ -116,7 +116,7 @@ def test_only_a_whole_lesson_run_counts_as_progress(repo_copy: Path) -> None:
             text=True,
             timeout=300,
         )
-        assert "selected checks pass (10 in lesson 00)" in done.stdout, done.stdout
+        assert "selected checks pass (12 in lesson 00)" in done.stdout, done.stdout
         assert not progress.exists(), f"`pytest {' '.join(target)}` recorded progress"
     subprocess.run(
         [sys.executable, "-m", "pytest", "lessons/00", "-p", "no:cacheprovider"],
@@ -125,7 +125,7 @@ def test_only_a_whole_lesson_run_counts_as_progress(repo_copy: Path) -> None:
         capture_output=True,
         timeout=300,
     )
-    assert json.loads(progress.read_text())["00"]["total"] == 10
+    assert json.loads(progress.read_text())["00"]["total"] == 12
 
 
 def test_verify_records_no_learner_progress(repo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:

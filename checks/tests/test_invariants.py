@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from workshop import build
 from workshop.lessons import Lesson, all_lessons
-from workshop.verify import run_checks, solution_tree
+from workshop.verify import Run, prove, run_checks, solution_tree
 
 LESSONS = list(all_lessons())
+SOLUTION_RUNS = 3  # verdicts do not flicker: every solution passes this many times in a row
+_SOLUTIONS: dict[str, list[Run]] = {}  # the runs of each solution, shared with the proof by mutants
+
+
+def solution_runs(lesson: Lesson) -> list[Run]:
+    if lesson.number not in _SOLUTIONS:
+        with solution_tree(lesson) as folder:
+            _SOLUTIONS[lesson.number] = [run_checks(folder) for _ in range(SOLUTION_RUNS)]
+    return _SOLUTIONS[lesson.number]
 
 
 def test_there_are_lessons() -> None:
@@ -25,14 +36,31 @@ def test_every_check_fails_on_the_starter_for_a_lesson_reason(lesson: Lesson) ->
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda found: found.number)
-def test_every_check_passes_on_the_solution(lesson: Lesson) -> None:
-    with solution_tree(lesson) as folder:
-        run = run_checks(folder)
-    # None skipped but lesson 08's engine check where no Docker engine runs (verify.ENGINE_CHECK), saying so.
-    assert run.problems_as_solution() == [], run.output
-    assert run.returncode == 0, run.output
-    graded = len(run.checks) - run.skipped  # a skipped check is not counted on the scorecard
-    assert f"Lesson {lesson.number}: {graded}/{graded} checks pass" in run.output
+def test_every_check_passes_on_the_solution_every_time(lesson: Lesson) -> None:
+    runs = solution_runs(lesson)
+    for run in runs:
+        # None skipped but an engine-gated check where no Docker engine runs, saying so.
+        assert run.problems_as_solution() == [], run.output
+        assert run.returncode == 0, run.output
+        graded = len(run.checks) - run.skipped  # a skipped check is not counted on the scorecard
+        assert f"Lesson {lesson.number}: {graded}/{graded} checks pass" in run.output
+    assert all(run.verdicts() == runs[0].verdicts() for run in runs), "verdicts differ between identical runs"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda found: found.number)
+def test_every_mutant_is_killed_and_every_check_is_proven(lesson: Lesson) -> None:
+    proof = prove(lesson, starter=False, solutions=solution_runs(lesson)[:1])
+    assert proof.problems == [], "\n".join(proof.problems)
+    assert proof.mutants and proof.unproven == []
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda found: found.number)
+def test_every_check_has_a_step_of_its_readme(lesson: Lesson) -> None:
+    run = solution_runs(lesson)[0]
+    readme = (lesson.path / "README.md").read_text(encoding="utf-8")
+    steps = {int(number) for number in re.findall(r"^## Step (\d+) ", readme, flags=re.MULTILINE)}
+    wrong = {check["name"]: check["step"] for check in run.checks.values() if check["step"] not in steps}
+    assert wrong == {}, f"checks without a step marker naming a step of lessons/{lesson.number}/README.md"
 
 
 def test_generated_files_match_their_sources() -> None:

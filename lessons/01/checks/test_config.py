@@ -4,43 +4,84 @@ Every check runs in an empty folder with no LEDGER_* variables (the `clean_env` 
 your own `.env` never changes a result.
 """
 
+import importlib.util
 import logging
+import os
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 from pydantic import SecretStr, ValidationError
+from sqlalchemy.exc import ArgumentError
 
 from workshop.grading import load
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
-REAL_SECRET = "s3cr3t-for-the-checks-only"
+# Long enough for a learner who also asks for a minimum length.
+REAL_SECRET = "s3cr3t-for-the-lesson-01-checks-only-0123456789"
+OUTSIDE_DEVELOPMENT = ["production", "staging", "test"]
+
+
+def config() -> ModuleType:
+    return load("app.core.config")
+
+
+def summary(error: ValidationError) -> str:
+    """A ValidationError on one line: `field: message; …`."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item['loc']) or 'Settings'}: {item['msg']}" for item in error.errors()
+    )
+
+
+def configured(overrides: dict[str, Any]) -> str:
+    """What this check configured, as the learner would have set it."""
+    given = [f"{name}={value}" for name, value in sorted(os.environ.items()) if name.startswith("LEDGER_")]
+    given += [f"{name}={value!r}" for name, value in overrides.items()]
+    return ", ".join(given) or "nothing set: every default"
 
 
 def settings(**overrides: Any) -> Any:
-    """A fresh Settings from the current environment and `.env`, plus keyword overrides."""
-    return load("app.core.config").Settings(**overrides)
+    """A fresh Settings from the current environment and `.env`, plus keyword overrides; it must be accepted."""
+    try:
+        return config().Settings(**overrides)
+    except ValidationError as error:
+        pytest.fail(
+            f"Lesson 01: Settings() refused a configuration it should accept ({configured(overrides)}): "
+            f"{summary(error)}"
+        )
 
 
-def error_text(**overrides: Any) -> str:
-    with pytest.raises(ValidationError) as caught:
-        settings(**overrides)
-    return str(caught.value)
+def refusal(**overrides: Any) -> ValidationError | None:
+    """The ValidationError of Settings(**overrides), or None when it was accepted."""
+    try:
+        config().Settings(**overrides)
+    except ValidationError as error:
+        return error
+    return None
+
+
+def names_field(error: ValidationError, field: str) -> bool:
+    return any(item["loc"][:1] == (field,) for item in error.errors())
+
+
+# --- step 2 -------------------------------------------------------------------------------------
 
 
 @pytest.mark.step(2)
 def test_settings_read_prefixed_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hint: `SettingsConfigDict(env_prefix="LEDGER_")` maps LEDGER_APP_NAME to `app_name`."""
-    monkeypatch.setenv("LEDGER_APP_NAME", "Ledger (staging)")
+    """Hint: the prefix belongs to the class, in model_config; LEDGER_APP_NAME then sets `app_name`."""
+    monkeypatch.setenv("LEDGER_APP_NAME", "Ledger (from the environment)")
     monkeypatch.setenv("LEDGER_DB_POOL_SIZE", "7")
     loaded = settings()
-    assert loaded.app_name == "Ledger (staging)", (
-        f"Lesson 01: LEDGER_APP_NAME was set but app_name is {loaded.app_name!r}; "
-        "set env_prefix='LEDGER_' in model_config (step 2)"
+    assert loaded.app_name == "Ledger (from the environment)", (
+        f"Lesson 01: LEDGER_APP_NAME was set but app_name is {loaded.app_name!r}: Ledger's variables are "
+        "its field names behind the LEDGER_ prefix; check env_prefix in model_config (step 2)"
     )
-    assert loaded.db_pool_size == 7, (
-        f"Lesson 01: LEDGER_DB_POOL_SIZE=7 gave db_pool_size={loaded.db_pool_size!r} (step 2)"
+    assert getattr(loaded, "db_pool_size", None) == 7, (
+        f"Lesson 01: LEDGER_DB_POOL_SIZE=7 gave db_pool_size={getattr(loaded, 'db_pool_size', '<missing>')!r}; "
+        "check env_prefix and the field's name (step 2)"
     )
 
 
@@ -49,16 +90,22 @@ def test_variables_without_the_prefix_are_ignored(monkeypatch: pytest.MonkeyPatc
     """Hint: with a prefix, a bare APP_NAME (another program's variable) must not leak in."""
     monkeypatch.setenv("APP_NAME", "somebody else's app")
     assert settings().app_name == "Ledger", (
-        "Lesson 01: a variable without the LEDGER_ prefix changed the settings; set env_prefix='LEDGER_' (step 2)"
+        "Lesson 01: APP_NAME, another program's variable without the LEDGER_ prefix, changed app_name: "
+        "without an env_prefix every variable on the host can set Ledger's fields (step 2)"
     )
+
+
+# --- step 3 -------------------------------------------------------------------------------------
 
 
 @pytest.mark.step(3)
 def test_settings_read_a_dotenv_file_in_the_working_folder(clean_env: Path) -> None:
-    """Hint: `SettingsConfigDict(env_file=".env")` reads the file from the working folder."""
+    """Hint: `env_file` names the file; a relative name is read from the folder the process starts in."""
     (clean_env / ".env").write_text("LEDGER_APP_NAME=from-dotenv\n", encoding="utf-8")
-    assert settings().app_name == "from-dotenv", (
-        "Lesson 01: a .env file with LEDGER_APP_NAME was ignored; set env_file='.env' (step 3)"
+    app_name = settings().app_name
+    assert app_name == "from-dotenv", (
+        f"Lesson 01: ./.env in the working folder set LEDGER_APP_NAME=from-dotenv, but app_name is {app_name!r}: "
+        "the .env file was not read from where the service starts (step 3)"
     )
 
 
@@ -67,41 +114,70 @@ def test_environment_variables_win_over_the_dotenv_file(clean_env: Path, monkeyp
     """Hint: this order is pydantic-settings' default; do not override settings_customise_sources."""
     (clean_env / ".env").write_text("LEDGER_APP_NAME=from-dotenv\n", encoding="utf-8")
     monkeypatch.setenv("LEDGER_APP_NAME", "from-environment")
-    assert settings().app_name == "from-environment", (
-        "Lesson 01: .env won over the environment; a deployment must be able to override it (step 3)"
+    app_name = settings().app_name
+    assert app_name == "from-environment", (
+        f"Lesson 01: .env won over the environment (app_name={app_name!r}): a deployment must be able to "
+        "override a developer's .env with a variable (step 3)"
     )
 
 
 @pytest.mark.step(3)
 def test_unknown_keys_in_dotenv_are_ignored(clean_env: Path) -> None:
-    """Hint: a shared .env also holds other tools' keys: `extra="ignore"` in model_config."""
+    """Hint: a shared .env also holds other tools' keys; model_config says what to do with extra input."""
     (clean_env / ".env").write_text("POSTGRES_PASSWORD=x\nLEDGER_NOT_A_FIELD=1\n", encoding="utf-8")
-    try:
-        settings()
-    except ValidationError as error:
-        pytest.fail(f"Lesson 01: unknown keys in .env broke the settings; add extra='ignore' (step 3): {error}")
+    error = refusal()
+    assert error is None, (
+        f"Lesson 01: keys of other tools in .env (POSTGRES_PASSWORD) stopped the service: {summary(error)}; "
+        "unknown keys must be ignored, with extra='ignore' (step 3)"
+    )
+    kept = sorted(getattr(settings(), "model_extra", None) or {})
+    assert not kept, (
+        f"Lesson 01: keys that are no field were kept on the settings ({', '.join(kept)}), where repr() and "
+        "logs print them, POSTGRES_PASSWORD included; they must be ignored, with extra='ignore' (step 3)"
+    )
+
+
+# --- step 4 -------------------------------------------------------------------------------------
 
 
 @pytest.mark.step(4)
 def test_a_bad_value_fails_fast_and_names_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hint: type the field (`db_pool_size: int`) and pydantic refuses "many" for you."""
+    """Hint: type the field (`db_pool_size: int`) and pydantic refuses "many" for you; never fall back."""
     monkeypatch.setenv("LEDGER_DB_POOL_SIZE", "many")
-    with pytest.raises(ValidationError) as caught:
-        settings()
-    assert "db_pool_size" in str(caught.value), (
-        f"Lesson 01: the error does not name the field db_pool_size: {caught.value} (step 4)"
+    error = refusal()
+    if error is None:
+        loaded = settings()
+        assert hasattr(loaded, "db_pool_size"), (
+            "Lesson 01: LEDGER_DB_POOL_SIZE=many was ignored: Settings has no field db_pool_size, so the "
+            "variable configures nothing; the table in step 4 names the fields (step 4)"
+        )
+        got = loaded.db_pool_size
+        pytest.fail(
+            f"Lesson 01: LEDGER_DB_POOL_SIZE=many was accepted (db_pool_size={got!r}): bad configuration must "
+            "stop the service at start, naming the field, not be replaced by a default (step 4)"
+        )
+    assert names_field(error, "db_pool_size"), (
+        f"Lesson 01: the error does not name the field db_pool_size: {summary(error)} (step 4)"
     )
 
 
 @pytest.mark.step(4)
 def test_impossible_pool_settings_are_refused() -> None:
-    """Hint: `Field(default=5, ge=1)` bounds a number; a pool of 0 connections serves nobody."""
-    for field, value in [("db_pool_size", 0), ("db_max_overflow", -1), ("db_pool_timeout", 0)]:
-        try:
-            settings(**{field: value})
-        except ValidationError:
-            continue
-        pytest.fail(f"Lesson 01: {field}={value} was accepted; bound it with Field(ge=…/gt=…) (step 4)")
+    """Hint: `Field(default=…, ge=…, le=…)` bounds a number; see the table in step 4."""
+    impossible = [
+        ("db_pool_size", 0),
+        ("db_pool_size", 101),
+        ("db_max_overflow", -1),
+        ("db_max_overflow", 101),
+        ("db_pool_timeout", 0),
+        ("db_pool_recycle", -2),
+    ]
+    for field, value in impossible:
+        error = refusal(**{field: value})
+        assert error is not None and names_field(error, field), (
+            f"Lesson 01: {field}={value} was accepted, outside the bounds of the table in step 4; "
+            "bound the field with Field(ge=…, le=…) or gt=… (step 4)"
+        )
 
 
 @pytest.mark.step(4)
@@ -115,37 +191,125 @@ def test_pool_settings_have_production_defaults() -> None:
         "db_pool_recycle": 1800,
         "db_pool_pre_ping": True,
     }
-    actual = {name: getattr(loaded, name, "<missing>") for name in expected}
-    assert actual == expected, f"Lesson 01: pool defaults are {actual}; expected {expected} (step 4)"
+    wrong = [
+        f"{name} defaults to {getattr(loaded, name, '<missing>')!r}, expected {value!r}"
+        for name, value in expected.items()
+        if getattr(loaded, name, "<missing>") != value
+    ]
+    assert not wrong, f"Lesson 01: {'; '.join(wrong)} (the table in step 4)"
+
+
+@pytest.mark.step(4)
+def test_sql_echo_is_off_by_default() -> None:
+    """Hint: see the table in step 4: echo is a switch you turn on while debugging a query."""
+    echo = getattr(settings(), "db_echo", "<missing>")
+    assert echo is False, (
+        f"Lesson 01: db_echo defaults to {echo!r}: echo logs every SQL statement with its parameters "
+        "(owners, amounts), so it must be off unless LEDGER_DB_ECHO turns it on (step 4)"
+    )
 
 
 @pytest.mark.step(4)
 def test_an_unknown_environment_is_refused() -> None:
-    """Hint: type `environment` with the Environment enum, not str."""
-    assert "environment" in error_text(environment="staging"), (
-        "Lesson 01: environment='staging' should fail and name the field (step 4)"
+    """Hint: type `environment` with the Environment enum, not str, and never fall back to a default."""
+    error = refusal(environment="prod", secret_key=REAL_SECRET)
+    if error is None:
+        got = settings(environment="prod", secret_key=REAL_SECRET).environment
+        pytest.fail(
+            f"Lesson 01: environment='prod' (a typo of production) was accepted as {str(got)!r}: an unknown "
+            "environment must stop the service, naming the field environment (step 4)"
+        )
+    assert names_field(error, "environment"), (
+        f"Lesson 01: environment='prod' was refused, but the error does not name the field environment: "
+        f"{summary(error)} (step 4)"
     )
 
 
 @pytest.mark.step(4)
 def test_a_database_url_for_another_driver_is_refused() -> None:
     """Hint: `make_url(value).drivername` is 'postgresql+asyncpg' for the driver we use."""
-    for url in ["mysql://root@localhost/ledger", "postgresql://postgres@localhost/ledger", "nonsense"]:
-        try:
-            settings(database_url=url)
-        except ValidationError as error:
-            assert "database_url" in str(error), f"Lesson 01: the error should name database_url: {error}"
-            continue
-        pytest.fail(f"Lesson 01: database_url={url!r} was accepted; require postgresql+asyncpg (step 4)")
+    for url in [
+        "mysql://root@localhost/ledger",
+        "postgresql://postgres@localhost/ledger",
+        "postgresql+psycopg2://postgres@localhost/ledger",
+        "sqlite+aiosqlite:///ledger.db",
+    ]:
+        error = refusal(database_url=url)
+        assert error is not None, (
+            f"Lesson 01: database_url={url!r} was accepted: only postgresql+asyncpg works with Ledger's "
+            "async engine; refuse every other database and driver (step 4)"
+        )
+        assert names_field(error, "database_url"), (
+            f"Lesson 01: database_url={url!r} was refused, but the error does not name database_url: "
+            f"{summary(error)} (step 4)"
+        )
+
+
+@pytest.mark.step(4)
+def test_text_that_is_not_a_database_url_is_refused() -> None:
+    """Hint: make_url raises ArgumentError on text that is not a URL; a validator reports with ValueError."""
+    try:
+        error = refusal(database_url="nonsense")
+    except ArgumentError as raw:
+        pytest.fail(
+            f"Lesson 01: database_url='nonsense' raised sqlalchemy's ArgumentError ({raw}), which pydantic does "
+            "not catch: the service would crash with a traceback instead of naming the field; a validator "
+            "reports a bad value as a ValueError (step 4)"
+        )
+    assert error is not None, "Lesson 01: database_url='nonsense' was accepted: it is not a URL at all (step 4)"
+    assert names_field(error, "database_url"), (
+        f"Lesson 01: database_url='nonsense' was refused, but the error does not name database_url: "
+        f"{summary(error)} (step 4)"
+    )
 
 
 @pytest.mark.step(4)
 def test_a_socket_database_url_is_accepted() -> None:
     """Hint: the workshop's own server listens on a Unix socket: the URL has no host part."""
     url = "postgresql+asyncpg://postgres:@/ledger?host=/tmp/sockets"
-    assert settings(database_url=url).database_url == url, (
-        "Lesson 01: a valid socket URL was changed or refused; validate with make_url (step 4)"
+    error = refusal(database_url=url)
+    assert error is None, (
+        f"Lesson 01: the Unix-socket URL {url} was refused ({summary(error)}): a URL without a host is "
+        "valid for asyncpg, and it is how the workshop's database is reached (step 4)"
     )
+
+
+@pytest.mark.step(4)
+def test_a_database_url_is_kept_exactly_as_given() -> None:
+    """Hint: a validator checks the URL and returns the value it was given, unchanged."""
+    for url in [
+        "postgresql+asyncpg://ledger:pa55-w0rd@db.example:5432/ledger",
+        "postgresql+asyncpg://postgres:@/ledger?host=/tmp/sockets",
+    ]:
+        kept = settings(database_url=url).database_url
+        assert kept == url, (
+            f"Lesson 01: database_url={url!r} came back as {kept!r}: the engine would connect with that; "
+            "return the value unchanged (str() of a parsed URL hides its password) (step 4)"
+        )
+
+
+@pytest.mark.step(4)
+def test_no_browser_origin_is_allowed_by_default() -> None:
+    """Hint: an empty list; each deployment names its own front-end origins."""
+    origins = getattr(settings(), "cors_origins", "<missing>")
+    assert origins == [], (
+        f"Lesson 01: cors_origins defaults to {origins!r}: by default no browser origin may call the API; "
+        "a deployment lists its own with LEDGER_CORS_ORIGINS (step 4)"
+    )
+
+
+@pytest.mark.step(4)
+def test_cors_origins_are_read_from_a_json_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hint: `list[str]`: pydantic-settings reads a list from the environment as JSON."""
+    monkeypatch.setenv("LEDGER_CORS_ORIGINS", '["http://localhost:5173", "https://ledger.example"]')
+    origins = getattr(settings(), "cors_origins", "<missing>")
+    assert origins == ["http://localhost:5173", "https://ledger.example"], (
+        f'Lesson 01: LEDGER_CORS_ORIGINS=\'["http://localhost:5173", "https://ledger.example"]\' gave '
+        f"cors_origins={origins!r}; expected a list of the two origins (step 4)"
+    )
+
+
+# --- step 5 -------------------------------------------------------------------------------------
 
 
 @pytest.mark.step(5)
@@ -155,35 +319,85 @@ def test_the_secret_key_never_shows_in_repr_or_logs(
     """Hint: `secret_key: SecretStr`; read it with `.get_secret_value()` only where it is used."""
     monkeypatch.setenv("LEDGER_SECRET_KEY", REAL_SECRET)
     loaded = settings()
-    assert isinstance(loaded.secret_key, SecretStr), (
-        f"Lesson 01: secret_key is a {type(loaded.secret_key).__name__}; make it SecretStr (step 5)"
-    )
-    assert loaded.secret_key.get_secret_value() == REAL_SECRET, "Lesson 01: LEDGER_SECRET_KEY was not read"
     with caplog.at_level(logging.INFO):
         logging.getLogger("ledger").info("settings: %s / %r", loaded, loaded)
-    for shown in (repr(loaded), str(loaded), loaded.model_dump_json(), caplog.text):
-        assert REAL_SECRET not in shown, "Lesson 01: the secret key appears in plain text (step 5)"
+    for where, shown in [
+        ("repr(settings)", repr(loaded)),
+        ("str(settings)", str(loaded)),
+        ("settings.model_dump_json()", loaded.model_dump_json()),
+        ("a log line", caplog.text),
+    ]:
+        assert REAL_SECRET not in shown, (
+            f"Lesson 01: the secret key appears in plain text in {where}: anyone who reads the logs can sign "
+            "as the service (step 5)"
+        )
+    assert isinstance(loaded.secret_key, SecretStr), (
+        f"Lesson 01: secret_key is a {type(loaded.secret_key).__name__}; make it a SecretStr (step 5)"
+    )
+    assert loaded.secret_key.get_secret_value() == REAL_SECRET, (
+        "Lesson 01: LEDGER_SECRET_KEY was set but secret_key does not hold it (step 5)"
+    )
 
 
 @pytest.mark.step(5)
-def test_debug_is_on_in_development_and_off_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hint: a `mode="before"` model validator can fill `debug` from `environment` when it is unset."""
-    assert settings().debug is True, "Lesson 01: in development, debug should default to True (step 5)"
+def test_debug_defaults_to_on_in_development() -> None:
+    """Hint: a `mode="before"` model validator sees the raw input; an unset environment means development."""
+    debug = settings().debug
+    assert debug is True, (
+        f"Lesson 01: with nothing set (so in development), debug defaulted to {debug!r}; expected True (step 5)"
+    )
+
+
+@pytest.mark.step(5)
+@pytest.mark.parametrize("environment", OUTSIDE_DEVELOPMENT)
+def test_debug_defaults_to_off_outside_development(environment: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hint: only development turns debug on by default; every other environment is treated like production."""
     monkeypatch.setenv("LEDGER_SECRET_KEY", REAL_SECRET)
-    monkeypatch.setenv("LEDGER_ENVIRONMENT", "production")
-    assert settings().debug is False, "Lesson 01: in production, debug should default to False (step 5)"
-    monkeypatch.setenv("LEDGER_DEBUG", "true")
-    assert settings().debug is True, "Lesson 01: an explicit LEDGER_DEBUG must win over the default (step 5)"
+    monkeypatch.setenv("LEDGER_ENVIRONMENT", environment)
+    debug = settings().debug
+    assert debug is False, (
+        f"Lesson 01: in {environment}, debug defaulted to {debug!r}: debug output shows internals to every "
+        "client; outside development it stays off unless LEDGER_DEBUG turns it on (step 5)"
+    )
 
 
 @pytest.mark.step(5)
-def test_production_refuses_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_explicit_debug_setting_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hint: fill `debug` only when the input has none: `data.setdefault(...)`."""
+    monkeypatch.setenv("LEDGER_SECRET_KEY", REAL_SECRET)
+    for environment, value in [("production", "true"), ("development", "false")]:
+        monkeypatch.setenv("LEDGER_ENVIRONMENT", environment)
+        monkeypatch.setenv("LEDGER_DEBUG", value)
+        debug = settings().debug
+        assert debug is (value == "true"), (
+            f"Lesson 01: in {environment}, LEDGER_DEBUG={value} was set but debug is {debug!r}: an explicit "
+            "value must win over the environment's default (step 5)"
+        )
+
+
+@pytest.mark.step(5)
+@pytest.mark.parametrize("environment", OUTSIDE_DEVELOPMENT)
+def test_the_default_secret_is_refused_outside_development(environment: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Hint: a `mode="after"` model validator sees every field; raise ValueError from it."""
-    monkeypatch.setenv("LEDGER_ENVIRONMENT", "production")
-    with pytest.raises(ValidationError) as caught:
-        settings()
-    assert "LEDGER_SECRET_KEY" in str(caught.value), (
-        f"Lesson 01: say which variable to set in the error; got: {caught.value} (step 5)"
+    monkeypatch.setenv("LEDGER_ENVIRONMENT", environment)
+    error = refusal()
+    assert error is not None, (
+        f"Lesson 01: in {environment}, the default secret key was accepted: everyone who has read this "
+        "code knows it; only development may run with it (step 5)"
+    )
+    assert "LEDGER_SECRET_KEY" in str(error), (
+        f"Lesson 01: in {environment}, the default secret was refused, but the error does not name "
+        f"LEDGER_SECRET_KEY, the variable to set: {summary(error)} (step 5)"
+    )
+
+
+@pytest.mark.step(5)
+def test_development_accepts_the_default_secret() -> None:
+    """Hint: the refusal applies outside development only; a laptop needs no real secret."""
+    error = refusal()
+    assert error is None, (
+        f"Lesson 01: in development (nothing set), the default secret key was refused: {summary(error)}; "
+        "only the other environments refuse it (step 5)"
     )
 
 
@@ -192,19 +406,73 @@ def test_production_accepts_a_real_secret(monkeypatch: pytest.MonkeyPatch) -> No
     """Hint: only the well-known default is refused, not every secret."""
     monkeypatch.setenv("LEDGER_ENVIRONMENT", "production")
     monkeypatch.setenv("LEDGER_SECRET_KEY", REAL_SECRET)
-    loaded = settings()
-    assert str(loaded.environment) == "production", "Lesson 01: LEDGER_ENVIRONMENT was not read (step 4)"
+    error = refusal()
+    assert error is None, (
+        f"Lesson 01: in production, a real LEDGER_SECRET_KEY was refused: {summary(error)}; only the default "
+        "secret is refused (step 5)"
+    )
+    assert str(settings().environment) == "production", "Lesson 01: LEDGER_ENVIRONMENT was not read (step 4)"
+
+
+# --- step 6 -------------------------------------------------------------------------------------
 
 
 @pytest.mark.step(6)
 def test_get_settings_is_cached(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hint: `@lru_cache` on get_settings; tests clear it with `get_settings.cache_clear()`."""
-    config = load("app.core.config")
-    config.get_settings.cache_clear() if hasattr(config.get_settings, "cache_clear") else None
-    first = config.get_settings()
+    module = config()
+    first = module.get_settings()
     monkeypatch.setenv("LEDGER_APP_NAME", "changed after the first call")
-    second = config.get_settings()
-    assert isinstance(first, config.Settings), "Lesson 01: get_settings() should return a Settings (step 6)"
+    second = module.get_settings()
+    assert isinstance(first, module.Settings), "Lesson 01: get_settings() should return a Settings (step 6)"
     assert second is first, (
-        "Lesson 01: get_settings() built a new Settings on the second call; cache it with @lru_cache (step 6)"
+        "Lesson 01: get_settings() built a new Settings on the second call: every request would read the "
+        "environment again; cache it with @lru_cache (step 6)"
+    )
+
+
+@pytest.mark.step(6)
+def test_get_settings_reads_the_environment_on_its_first_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hint: get_settings() builds the Settings itself, the first time it is called."""
+    module = config()
+    clear = getattr(module.get_settings, "cache_clear", None)
+    assert callable(clear), (
+        "Lesson 01: get_settings has no cache_clear(): tests and later lessons reset the settings with "
+        "get_settings.cache_clear(), which the cache of @lru_cache provides (step 6)"
+    )
+    monkeypatch.setenv("LEDGER_APP_NAME", "set before the first call")
+    clear()
+    try:
+        app_name = module.get_settings().app_name
+    finally:
+        clear()
+    assert app_name == "set before the first call", (
+        f"Lesson 01: LEDGER_APP_NAME was set before get_settings() was first called (after cache_clear()), "
+        f"yet it returned app_name={app_name!r}: those settings were built earlier, at import; build them "
+        "when get_settings() is first called (step 6)"
+    )
+
+
+@pytest.mark.step(6)
+def test_importing_the_config_module_builds_no_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hint: nothing at the top level of config.py may call Settings() or get_settings()."""
+    path = config().__file__
+    # An environment Settings() refuses: a module that reads it at import cannot even be imported.
+    monkeypatch.setenv("LEDGER_ENVIRONMENT", "production")
+    monkeypatch.setenv("LEDGER_DB_POOL_SIZE", "many")
+    spec = importlib.util.spec_from_file_location("ledger_config_import_probe", path)
+    assert spec is not None and spec.loader is not None
+    fresh = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(fresh)
+    except ValidationError as error:
+        pytest.fail(
+            f"Lesson 01: with a bad LEDGER_* environment, importing app/core/config.py failed ({summary(error)}): "
+            "the module builds Settings at import, before a test or a script can fix the environment; "
+            "build them only when get_settings() is first called (step 6)"
+        )
+    built = [name for name, value in vars(fresh).items() if isinstance(value, fresh.Settings)]
+    assert not built, (
+        f"Lesson 01: importing app/core/config.py builds a Settings ({', '.join(built)}) at import; "
+        "build it only when get_settings() is first called (step 6)"
     )

@@ -16,8 +16,12 @@ DEFAULT_SECRET_KEY = "change-me-in-production"
 
 
 class Environment(StrEnum):
+    """Where the service runs. Everything but development is treated like production: no default
+    secret, debug off unless set."""
+
     DEVELOPMENT = "development"
     TEST = "test"
+    STAGING = "staging"
     PRODUCTION = "production"
 
 
