@@ -12,7 +12,22 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from workshop.grading import load
 
-from .conftest import add_accounts, balance_of, balances, committed_accounts, count_entries, entries_of, refused
+from .conftest import (
+    REQUESTS,
+    add_accounts,
+    balance_of,
+    balances,
+    committed_accounts,
+    count_entries,
+    direct_session_calls,
+    entries_of,
+    is_deadlock,
+    is_lock_not_available,
+    leaves,
+    refused,
+    rows_held,
+    wait_for_waiters,
+)
 
 
 def account_service(session: AsyncSession) -> Any:
@@ -43,11 +58,12 @@ async def test_open_creates_an_empty_account(db_session: AsyncSession) -> None:
 @pytest.mark.step(1)
 async def test_get_returns_the_account_with_that_id(db_session: AsyncSession) -> None:
     """Hint: the repository already finds it; the service decides what a missing one means."""
-    (account,) = await add_accounts(db_session, 500)
-    found = await account_service(db_session).get(account.id)
-    assert getattr(found, "id", None) == account.id, (
-        f"Lesson 05: get({account.id}) returned {found!r}, not that account (step 1)"
-    )
+    accounts = await add_accounts(db_session, 500, 700)
+    for account in accounts:
+        found = await account_service(db_session).get(account.id)
+        assert getattr(found, "id", None) == account.id, (
+            f"Lesson 05: get({account.id}) returned {found!r}, not the account with that id (step 1)"
+        )
 
 
 @pytest.mark.step(1)
@@ -134,13 +150,38 @@ async def test_concurrent_deposits_are_never_lost(committed_sessions: async_sess
             await account_service(session).deposit(account_id, 5)
             await session.commit()
 
-    async with asyncio.TaskGroup() as group:
-        for _ in range(20):
-            group.create_task(deposit())
+    try:
+        # The row is held while the deposits start; released once they all wait, they run together.
+        async with asyncio.timeout(8), rows_held(committed_sessions, account_id) as other, asyncio.TaskGroup() as group:
+            for _ in range(REQUESTS):
+                group.create_task(deposit())
+            await wait_for_waiters(other, REQUESTS)
+            await other.rollback()
+    except TimeoutError:
+        raise AssertionError(
+            f"Lesson 05: {REQUESTS} concurrent deposits into one account did not finish within 8 s (step 2)"
+        ) from None
+    except BaseExceptionGroup as group:
+        found = leaves(group)
+        if any(isinstance(leaf, NotImplementedError) for leaf in found):
+            raise
+        if any(is_deadlock(leaf) for leaf in found):
+            raise AssertionError(
+                f"Lesson 05: {REQUESTS} concurrent deposits into ONE account deadlocked: each held a shared lock "
+                "on the row (FOR SHARE) and waited for the others to let go of theirs before it could write. A lock "
+                "taken to change the row must be exclusive: AccountRepository.get_for_update (FOR UPDATE) (step 2)"
+            ) from None
+        if any(is_lock_not_available(leaf) for leaf in found):
+            raise AssertionError(
+                f"Lesson 05: of {REQUESTS} concurrent deposits into one account, some failed at once with "
+                "'could not obtain lock' (NOWAIT): a deposit must wait for the row lock, not give up. Lock it with "
+                "AccountRepository.get_for_update (step 2)"
+            ) from None
+        raise
     (final,) = await balances(committed_sessions, [account_id])
-    assert final == 100, (
-        f"Lesson 05: 20 concurrent deposits of 5 left a balance of {final}, not 100: deposits were lost. "
-        "Lock the row with AccountRepository.get_for_update before you change the balance (step 2)"
+    assert final == 5 * REQUESTS, (
+        f"Lesson 05: {REQUESTS} concurrent deposits of 5 left a balance of {final}, not {5 * REQUESTS}: deposits "
+        "were lost. Lock the row with AccountRepository.get_for_update before you change the balance (step 2)"
     )
 
 
@@ -189,4 +230,24 @@ async def test_the_account_service_never_commits(db_session: AsyncSession, monke
     assert commits == [], (
         f"Lesson 05: open() and deposit() called session.commit() {len(commits)} time(s); a service flushes "
         "and leaves the commit to get_session, so a request's writes land together (steps 1-2)"
+    )
+
+
+@pytest.mark.step(2)
+async def test_the_account_service_reaches_the_database_only_through_repositories(
+    db_session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hint: every query the service needs already has a repository method: `self.accounts`, `self.entries`."""
+    (account,) = await add_accounts(db_session, 0)
+    calls = direct_session_calls(db_session, monkeypatch)
+    service = account_service(db_session)
+    await service.open(owner="Linus", currency="EUR")
+    await service.get(account.id)
+    await service.list(limit=10, offset=0)
+    await service.deposit(account.id, 10)
+    await service.statement(account.id, limit=10, offset=0)
+    assert not calls, (
+        f"Lesson 05: {'; '.join(sorted(set(calls)))}: a service reaches the database only through its "
+        "repositories (AccountRepository, EntryRepository), which own every query, lock and flush; the service "
+        "keeps the rules (steps 1-2)"
     )

@@ -19,7 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from workshop.grading import load
 
-from .conftest import balances, committed_accounts, is_deadlock
+from .conftest import (
+    REQUESTS,
+    balances,
+    committed_accounts,
+    is_deadlock,
+    is_lock_not_available,
+    leaves,
+    rows_held,
+    wait_for_waiters,
+)
 
 pytestmark = pytest.mark.step(3)
 
@@ -29,29 +38,41 @@ WAITING_FOR_ME = text(
     "SELECT count(*) FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
 )
 
+# What the transaction waiting for this session's lock was running when it started to wait.
+WAITING_STATEMENT = text("SELECT query FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))")
+
 
 def transfer_service(session: AsyncSession) -> Any:
     return load("app.services.transfers").TransferService(session)
 
 
-def lesson_failure(group: BaseExceptionGroup[Any], what: str) -> AssertionError | None:
-    """A lesson message for the deadlock or the negative balance inside `group`, if there is one."""
-    leaves: list[BaseException] = []
-    pending: list[BaseException] = [group]
-    while pending:
-        current = pending.pop()
-        if isinstance(current, BaseExceptionGroup):
-            pending.extend(current.exceptions)
-        else:
-            leaves.append(current)
-    if any(isinstance(leaf, NotImplementedError) for leaf in leaves):
+def lesson_failure(group: BaseExceptionGroup[Any], what: str, *, one_direction: bool = False) -> AssertionError | None:
+    """A lesson message for the deadlock, the refused lock or the negative balance inside `group`, if there is one.
+
+    `one_direction`: every transfer went from the same source to the same target. No lock order can
+    deadlock those; only shared locks (FOR SHARE) that each transfer then wants to upgrade can.
+    """
+    found = leaves(group)
+    if any(isinstance(leaf, NotImplementedError) for leaf in found):
         return None  # a stub: let the engine report it as a todo
-    if any(is_deadlock(leaf) for leaf in leaves):
+    if any(is_deadlock(leaf) for leaf in found):
+        if one_direction:
+            return AssertionError(
+                f"Lesson 05: {what}: PostgreSQL detected a deadlock although every transfer went the same way: "
+                "each held a shared lock (FOR SHARE) on the rows and waited for the others to let go before it "
+                "could write. Lock the rows you change with AccountRepository.get_for_update (FOR UPDATE) (step 3)"
+            )
         return AssertionError(
             f"Lesson 05: {what}: PostgreSQL detected a deadlock (two transfers each held the lock the other "
-            f"needed) and aborted one of them; {LOCK_ORDER}"
+            f"needed) and aborted one of them; take exclusive locks (get_for_update, FOR UPDATE) and {LOCK_ORDER}"
         )
-    if any(isinstance(leaf, IntegrityError) for leaf in leaves):
+    if any(is_lock_not_available(leaf) for leaf in found):
+        return AssertionError(
+            f"Lesson 05: {what}: some transfers failed at once with 'could not obtain lock' (NOWAIT) because another "
+            "transfer held a row: a transfer waits for its locks, it does not give up. Lock the rows with "
+            "AccountRepository.get_for_update (step 3)"
+        )
+    if any(isinstance(leaf, IntegrityError) for leaf in found):
         return AssertionError(
             f"Lesson 05: {what}: the database refused a negative balance (its CHECK constraint); compare the "
             "balance with the amount after you lock the rows, and raise InsufficientFunds (step 3)"
@@ -64,39 +85,53 @@ async def test_a_transfer_locks_the_account_with_the_smaller_id_first(
 ) -> None:
     """Hint: not the source first, not the target first: the smaller id first, whatever the direction."""
     low, high = sorted(await committed_accounts(committed_sessions, 100, 100))
+    # Both directions: locking the source first passes the first, locking the target first the second.
+    for source, target, direction in ((high, low, "from the larger id to the smaller"), (low, high, "back")):
 
-    async def transfer_high_to_low() -> None:
-        async with committed_sessions() as session:
-            await transfer_service(session).transfer(source_id=high, target_id=low, amount=10)
-            await session.commit()
+        async def transfer(source: uuid.UUID = source, target: uuid.UUID = target) -> None:
+            async with committed_sessions() as session:
+                await transfer_service(session).transfer(source_id=source, target_id=target, amount=10)
+                await session.commit()
 
-    async with committed_sessions() as other:
-        # Another transaction holds the smaller id. A transfer high → low must queue for it
-        # while holding nothing; one that locks in request order already holds `high`.
-        await other.execute(text("SELECT id FROM accounts WHERE id = :id FOR UPDATE"), {"id": low})
-        task = asyncio.create_task(transfer_high_to_low())
-        waiting = 0
-        deadline = time.monotonic() + 3
-        while not task.done() and waiting == 0 and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-            waiting = (await other.execute(WAITING_FOR_ME)).scalar_one()
-        holds_high = False
-        if waiting:
-            try:
-                async with other.begin_nested():
-                    await other.execute(text("SELECT id FROM accounts WHERE id = :id FOR UPDATE NOWAIT"), {"id": high})
-            except DBAPIError:
-                holds_high = True  # lock_not_available: the transfer already holds it
-        await other.rollback()  # release the lock: the transfer can finish now
-    await task
-    assert waiting, (
-        "Lesson 05: another transaction held a row lock on one of the accounts, and the transfer did not wait "
-        "for it: lock both rows with AccountRepository.get_for_update (SELECT … FOR UPDATE) (step 3)"
-    )
-    assert not holds_high, (
-        "Lesson 05: while it waited for the account with the smaller id, the transfer already held the lock "
-        f"on the other one: that is request order, which deadlocks when transfers cross; {LOCK_ORDER}"
-    )
+        async with committed_sessions() as other:
+            # Another transaction holds the smaller id. A transfer must queue for it while holding
+            # nothing; one that takes the larger id first already holds `high`.
+            await other.execute(text("SELECT id FROM accounts WHERE id = :id FOR UPDATE"), {"id": low})
+            task = asyncio.create_task(transfer())
+            waiting = 0
+            deadline = time.monotonic() + 3
+            while not task.done() and waiting == 0 and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+                waiting = (await other.execute(WAITING_FOR_ME)).scalar_one()
+            holds_high = False
+            waited_at = ""
+            if waiting:
+                await other.execute(text("SELECT pg_stat_clear_snapshot()"))
+                waited_at = str((await other.execute(WAITING_STATEMENT)).scalar() or "")
+                try:
+                    async with other.begin_nested():
+                        await other.execute(
+                            text("SELECT id FROM accounts WHERE id = :id FOR UPDATE NOWAIT"), {"id": high}
+                        )
+                except DBAPIError:
+                    holds_high = True  # lock_not_available: the transfer already holds it
+            await other.rollback()  # release the lock: the transfer can finish now
+        await task
+        assert waiting, (
+            "Lesson 05: another transaction held a row lock on one of the accounts, and the transfer did not wait "
+            "for it: lock both rows with AccountRepository.get_for_update (SELECT … FOR UPDATE) (step 3)"
+        )
+        assert "FOR UPDATE" in waited_at.upper(), (
+            "Lesson 05: another transaction held a row lock on one of the accounts; the transfer read the row "
+            f"without waiting and waited only to write it ({waited_at.split()[0] if waited_at else '?'}): it read "
+            "the balance without a lock, so two transfers can read the same balance. Lock both rows with "
+            "AccountRepository.get_for_update before you read them (step 3)"
+        )
+        assert not holds_high, (
+            f"Lesson 05: while it waited for the account with the smaller id, a transfer {direction} already "
+            "held the lock on the larger one: it takes its locks in request order (or target first), and two "
+            f"transfers that cross then deadlock; {LOCK_ORDER}"
+        )
 
 
 async def test_sixty_concurrent_transfers_keep_the_total_and_never_deadlock(
@@ -121,9 +156,11 @@ async def test_sixty_concurrent_transfers_keep_the_total_and_never_deadlock(
                 outcomes.append("refused")
 
     try:
-        async with asyncio.timeout(8), asyncio.TaskGroup() as group:
+        async with asyncio.timeout(8), rows_held(committed_sessions, *ids) as other, asyncio.TaskGroup() as group:
             for request in requests:
                 group.create_task(transfer(*request))
+            await wait_for_waiters(other, REQUESTS)  # as many as there are connections
+            await other.rollback()
     except TimeoutError:
         raise AssertionError(
             f"Lesson 05: 60 concurrent transfers did not finish within 8 s ({len(outcomes)} did); transactions "
@@ -161,19 +198,23 @@ async def test_concurrent_overdrafts_never_make_a_balance_negative(
             except InsufficientFunds:
                 pass
 
+    what = f"{REQUESTS} concurrent transfers of 30 from an account holding 100"
     try:
-        async with asyncio.timeout(8), asyncio.TaskGroup() as group:
-            for _ in range(20):
+        # The source is held while the transfers start; released once they all wait, they run together.
+        async with asyncio.timeout(8), rows_held(committed_sessions, source) as other, asyncio.TaskGroup() as group:
+            for _ in range(REQUESTS):
                 group.create_task(spend())
+            await wait_for_waiters(other, REQUESTS)
+            await other.rollback()
     except TimeoutError:
-        raise AssertionError(f"Lesson 05: 20 concurrent transfers did not finish within 8 s; {LOCK_ORDER}") from None
+        raise AssertionError(f"Lesson 05: {what} did not finish within 8 s; {LOCK_ORDER}") from None
     except BaseExceptionGroup as group:
-        failure = lesson_failure(group, "20 concurrent transfers of 30 from an account holding 100")
+        failure = lesson_failure(group, what, one_direction=True)
         if failure is None:
             raise
         raise failure from None
     final = await balances(committed_sessions, [source, target])
     assert (len(done), final) == (3, [10, 90]), (
-        f"Lesson 05: 20 concurrent transfers of 30 from an account holding 100: {len(done)} succeeded and the "
-        f"balances are {final}; exactly 3 fit (leaving [10, 90]). Check the funds under the row lock (step 3)"
+        f"Lesson 05: {what}: {len(done)} succeeded and the balances are {final}; exactly 3 fit (leaving [10, 90]). "
+        "Check the funds on the balance you read under the row lock (step 3)"
     )

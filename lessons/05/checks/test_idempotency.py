@@ -8,6 +8,7 @@ check), and the last one sends two requests with one key at the same time, on re
 import asyncio
 import io
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,21 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from workshop import grading
 from workshop.grading import LessonError, load
 
-from .conftest import add_accounts, balance_of, balances, committed_accounts, count_entries, refused
+from .conftest import (
+    add_accounts,
+    balance_of,
+    balances,
+    committed_accounts,
+    count_entries,
+    refused,
+    wait_for_waiters,
+)
 
 pytestmark = pytest.mark.step(4)
 
@@ -32,6 +41,9 @@ NO_TABLE = (
     "Lesson 05: the database has no table idempotency_keys; write migrations/versions/0002_idempotency_keys.py "
     "and check it with `uv run alembic upgrade head` in lessons/05 (step 4)"
 )
+
+
+LOCK_NOWAIT = text("SELECT id FROM accounts WHERE id = ANY(:ids) FOR UPDATE NOWAIT")
 
 
 def transfer_service(session: AsyncSession) -> Any:
@@ -85,15 +97,14 @@ async def test_the_idempotency_migration_can_be_undone(
     try:
         # In a worker thread: env.py calls asyncio.run(), which needs a thread without a running loop.
         await asyncio.to_thread(command.downgrade, config, "-1")
-        after_downgrade = await table_in(committed_database_url)
+        assert not await table_in(committed_database_url), (
+            "Lesson 05: `alembic downgrade -1` left the table idempotency_keys; drop it in downgrade() of "
+            f"{head.revision} (step 4)"
+        )
         await asyncio.to_thread(command.upgrade, config, "head")
         after_upgrade = await table_in(committed_database_url)
     finally:
         get_settings.cache_clear()
-    assert not after_downgrade, (
-        f"Lesson 05: `alembic downgrade -1` left the table idempotency_keys; drop it in downgrade() of {head.revision} "
-        "(step 4)"
-    )
     assert after_upgrade, "Lesson 05: `alembic upgrade head` after a downgrade did not create idempotency_keys (step 4)"
 
 
@@ -114,16 +125,24 @@ async def test_the_same_key_and_request_replay_the_first_transfer(db_session: As
     source, target = await add_accounts(db_session, 1_000, 0)
     service = transfer_service(db_session)
     first = await service.transfer(source_id=source.id, target_id=target.id, amount=100, idempotency_key="retry-1")
-    again = await service.transfer(source_id=source.id, target_id=target.id, amount=100, idempotency_key="retry-1")
+    try:
+        again = await service.transfer(source_id=source.id, target_id=target.id, amount=100, idempotency_key="retry-1")
+    except IntegrityError as error:
+        raise AssertionError(
+            "Lesson 05: a retry with the same key failed with IntegrityError (duplicate key on idempotency_keys): "
+            f"{str(error.orig).strip().splitlines()[0]}. A known key is not an error: claim it with INSERT … ON "
+            "CONFLICT (key) DO NOTHING and read the row that is there (step 4)"
+        ) from None
+    moved = [await balance_of(db_session, source.id), await balance_of(db_session, target.id)]
+    entries = await count_entries(db_session)
+    assert moved == [900, 100] and entries == 2, (
+        f"Lesson 05: after a transfer of 100 and its retry with the same key the balances are {moved} (expected "
+        f"[900, 100]) and there are {entries} entries (expected 2): a replay must not move money again (step 4)"
+    )
     assert (first.replayed, again.replayed, again.transfer_id) == (False, True, first.transfer_id), (
         f"Lesson 05: a retry with the same key and request gave replayed={again.replayed}, transfer_id "
         f"{'the same' if again.transfer_id == first.transfer_id else 'a new one'}; expected the first transfer's id "
         "and replayed=True (step 4)"
-    )
-    moved = [await balance_of(db_session, source.id), await balance_of(db_session, target.id)]
-    assert moved == [900, 100] and await count_entries(db_session) == 2, (
-        f"Lesson 05: after a transfer of 100 and its retry the balances are {moved} (expected [900, 100]): "
-        "a replay must not move money again (step 4)"
     )
 
 
@@ -165,6 +184,74 @@ async def test_a_refused_transfer_does_not_use_up_its_key(db_session: AsyncSessi
     )
 
 
+async def test_the_same_key_for_the_opposite_direction_is_refused(db_session: AsyncSession) -> None:
+    """Hint: the fingerprint is of the request as sent: A→B and B→A are two different requests."""
+    await require_table(db_session)
+    first, second = await add_accounts(db_session, 1_000, 1_000)
+    service = transfer_service(db_session)
+    await service.transfer(source_id=first.id, target_id=second.id, amount=100, idempotency_key="refund-3")
+    errors = load("app.services.errors")
+    try:
+        back = await service.transfer(source_id=second.id, target_id=first.id, amount=100, idempotency_key="refund-3")
+    except errors.IdempotencyConflict:
+        back = None
+    assert back is None, (
+        "Lesson 05: a transfer of 100 from A to B, then one of 100 from B to A with the same key: the second was "
+        f"answered as the first (replayed={getattr(back, 'replayed', '?')}) instead of raising IdempotencyConflict. "
+        "The fingerprint must tell the direction of a transfer: the order of source and target is part of the "
+        "request (step 4)"
+    )
+    moved = [await balance_of(db_session, first.id), await balance_of(db_session, second.id)]
+    assert moved == [900, 1_100], f"Lesson 05: a refused reuse of a key changed the balances to {moved} (step 4)"
+
+
+async def test_a_request_waits_for_its_key_before_it_locks_any_account(
+    committed_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Hint: the key is the first thing a keyed transfer writes: before `_lock_both`, not after."""
+    async with committed_sessions() as session:
+        await require_table(session)
+    source, target = await committed_accounts(committed_sessions, 500, 0)
+
+    async def send() -> Any:
+        async with committed_sessions() as session:
+            result = await transfer_service(session).transfer(
+                source_id=source, target_id=target, amount=100, idempotency_key="slow-first-request"
+            )
+            await session.commit()
+            return result
+
+    async with committed_sessions() as other:
+        # An earlier request with this key is still running: its key row is written, not committed.
+        await other.execute(
+            text("INSERT INTO idempotency_keys (key, request_hash, transfer_id) VALUES (:key, 'earlier', :id)"),
+            {"key": "slow-first-request", "id": uuid.uuid4()},
+        )
+        task = asyncio.create_task(send())
+        waiting = await wait_for_waiters(other, 1, done=task.done)
+        holds_accounts = False
+        if waiting:
+            try:
+                async with other.begin_nested():
+                    await other.execute(LOCK_NOWAIT, {"ids": [source, target]})
+            except DBAPIError:
+                holds_accounts = True  # lock_not_available: the waiting transfer holds an account's row
+        await other.rollback()  # the earlier request failed: its key is free again
+    async with asyncio.timeout(5):
+        await task
+    assert waiting, (
+        "Lesson 05: another transaction had just written the key of this request (not committed yet), and the "
+        "transfer did not wait for it: claim the key with INSERT … ON CONFLICT (key) DO NOTHING in "
+        "IdempotencyKeyRepository.claim, and let PostgreSQL make the second request wait (step 4)"
+    )
+    assert not holds_accounts, (
+        "Lesson 05: while it waited for its idempotency key (an earlier request with that key was still running), "
+        "the transfer already held the row locks of its accounts: it claims the key after locking them. Every "
+        "transfer touching those accounts now queues behind a request that may only replay; claim the key first, "
+        "before any lock (step 4)"
+    )
+
+
 async def test_two_requests_with_one_key_at_the_same_time_move_the_money_once(
     committed_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
@@ -172,37 +259,42 @@ async def test_two_requests_with_one_key_at_the_same_time_move_the_money_once(
     async with committed_sessions() as session:
         await require_table(session)
     source, target = await committed_accounts(committed_sessions, 500, 0)
-    results: list[Any] = []
-    both_connected = asyncio.Barrier(2)
+    key = f"double-click-{source}"
 
-    async def send() -> None:
+    async def second_request() -> Any:
         async with committed_sessions() as session:
-            await session.execute(text("SELECT 1"))  # connected: the two requests start together
-            await both_connected.wait()
             result = await transfer_service(session).transfer(
-                source_id=source, target_id=target, amount=100, idempotency_key=f"double-click-{source}"
+                source_id=source, target_id=target, amount=100, idempotency_key=key
             )
             await session.commit()
-            results.append(result)
+            return result
 
+    # The first request has done its work and not committed yet when the second one arrives.
+    async with committed_sessions() as session:
+        first = await transfer_service(session).transfer(
+            source_id=source, target_id=target, amount=100, idempotency_key=key
+        )
+        task = asyncio.create_task(second_request())
+        await wait_for_waiters(session, 1, done=task.done)
+        await session.commit()
     try:
-        async with asyncio.timeout(8), asyncio.TaskGroup() as group:
-            group.create_task(send())
-            group.create_task(send())
+        async with asyncio.timeout(5):
+            second = await task
     except TimeoutError:
-        raise AssertionError("Lesson 05: two requests with one key did not finish within 8 s (step 4)") from None
-    except BaseExceptionGroup as group:
-        if group.subgroup(NotImplementedError) is None and group.subgroup(IntegrityError) is not None:
-            raise AssertionError(
-                "Lesson 05: two requests with one key at the same time: the second failed with IntegrityError "
-                "(the key's primary key). Claim the key with INSERT … ON CONFLICT DO NOTHING and replay the row "
-                "that is there (step 4)"
-            ) from None
-        raise
+        raise AssertionError(
+            "Lesson 05: the second of two requests with one key did not finish within 5 s of the first commit (step 4)"
+        ) from None
+    except IntegrityError:
+        raise AssertionError(
+            "Lesson 05: two requests with one key at the same time: the second failed with IntegrityError "
+            "(the key's primary key) once the first committed. A look-up cannot see a key the first request wrote "
+            "but has not committed yet; claim the key with INSERT … ON CONFLICT DO NOTHING, which waits for it, "
+            "and replay the row that is there (step 4)"
+        ) from None
     moved = await balances(committed_sessions, [source, target])
-    flags = sorted(result.replayed for result in results)
-    same = len({result.transfer_id for result in results}) == 1
+    flags = [first.replayed, second.replayed]
+    same = first.transfer_id == second.transfer_id
     assert moved == [400, 100] and flags == [False, True] and same, (
         f"Lesson 05: two requests with one key at the same time left balances {moved} (expected [400, 100]), "
-        f"replayed flags {flags} (expected one False, one True), {'one' if same else 'two'} transfer id(s) (step 4)"
+        f"replayed flags {flags} (expected [False, True]), {'one' if same else 'two'} transfer id(s) (step 4)"
     )

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from workshop.grading import load
 
-from .conftest import add_accounts, balance_of, count_entries, entries_of, refused
+from .conftest import add_accounts, balance_of, count_entries, direct_session_calls, entries_of, refused
 
 pytestmark = pytest.mark.step(3)
 
@@ -39,22 +39,46 @@ async def unchanged(
 
 
 async def test_a_transfer_moves_the_amount_from_source_to_target(db_session: AsyncSession) -> None:
-    """Hint: under the locks, `source.balance -= amount` and `target.balance += amount`."""
-    source, target = await add_accounts(db_session, 1_000, 50)
-    result = await transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=300)
-    after = [await balance_of(db_session, source.id), await balance_of(db_session, target.id)]
-    assert after == [700, 350], (
-        f"Lesson 05: moving 300 from 1000 to 50 left balances {after}; expected [700, 350] (step 3)"
-    )
-    TransferResult = load("app.services.transfers").TransferResult
-    assert isinstance(result, TransferResult), (
-        f"Lesson 05: transfer() returned {type(result).__name__}; return a TransferResult (step 3)"
-    )
-    described = (result.source_id, result.target_id, result.amount, result.currency, result.replayed)
-    assert described == (source.id, target.id, 300, "EUR", False), (
-        f"Lesson 05: the TransferResult says (source, target, amount, currency, replayed) = {described}; "
-        "expected the request's accounts, 300, 'EUR', False (step 3)"
-    )
+    """Hint: under the locks, `source.balance -= amount` and `target.balance += amount`; the locking order is the
+    ids' order, but what `_lock_both` gives back is the request's order."""
+    target, source = await add_accounts(db_session, 50, 1_000)  # the target's id is the larger one
+    DomainError = errors().DomainError
+    service = transfer_service(db_session)
+    # Both directions: from the smaller id to the larger, then back from the larger to the smaller.
+    moves = [
+        (source, target, 300, [700, 350], "from the smaller id to the larger"),
+        (target, source, 100, [250, 800], "back, from the larger id to the smaller"),
+    ]
+    for number, (payer, payee, amount, expected, direction) in enumerate(moves):
+        before = [await balance_of(db_session, payer.id), await balance_of(db_session, payee.id)]
+        suspect = (
+            ": the first transfer, from the smaller id to the larger, worked, so source and target changed places "
+            "when the source's id is the larger one. `_lock_both` locks in id order but must return "
+            "(source, target) in request order"
+            if number
+            else ""
+        )
+        try:
+            result = await service.transfer(source_id=payer.id, target_id=payee.id, amount=amount)
+        except DomainError as error:
+            raise AssertionError(
+                f"Lesson 05: a transfer of {amount} {direction}, between accounts holding {before}, raised "
+                f"{type(error).__name__} ({error}){suspect} (step 3)"
+            ) from None
+        after = [await balance_of(db_session, payer.id), await balance_of(db_session, payee.id)]
+        assert after == expected, (
+            f"Lesson 05: a transfer of {amount} {direction} turned balances {before} into {after}; expected "
+            f"{expected}{suspect} (step 3)"
+        )
+        TransferResult = load("app.services.transfers").TransferResult
+        assert isinstance(result, TransferResult), (
+            f"Lesson 05: transfer() returned {type(result).__name__}; return a TransferResult (step 3)"
+        )
+        described = (result.source_id, result.target_id, result.amount, result.currency, result.replayed)
+        assert described == (payer.id, payee.id, amount, "EUR", False), (
+            f"Lesson 05: the TransferResult of a transfer {direction} says (source, target, amount, currency, "
+            f"replayed) = {described}; expected the request's accounts, {amount}, 'EUR', False{suspect} (step 3)"
+        )
 
 
 async def test_a_transfer_writes_two_entries_that_sum_to_zero_and_share_its_id(db_session: AsyncSession) -> None:
@@ -66,9 +90,11 @@ async def test_a_transfer_writes_two_entries_that_sum_to_zero_and_share_its_id(d
         for entry in await entries_of(db_session, source.id, target.id)
     )
     expected = [(-120, True, result.transfer_id), (120, False, result.transfer_id)]
+    total = sum(amount for amount, _, _ in written)
     assert written == expected, (
-        "Lesson 05: a transfer of 120 must write two entries: -120 on the source and +120 on the target, both "
-        f"with the result's transfer_id. Found (amount, on source?, transfer_id): {written} (step 3)"
+        "Lesson 05: a transfer of 120 must write two entries that sum to zero: -120 on the source and +120 on the "
+        f"target, both with the result's transfer_id. Found (amount, on source?, transfer_id): {written}, which "
+        f"sum to {total} (step 3)"
     )
 
 
@@ -105,8 +131,11 @@ async def test_a_transfer_larger_than_the_balance_is_refused(db_session: AsyncSe
     source, target = await add_accounts(db_session, 100, 0)
     action = transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=101)
     error = await refused(action, errors().InsufficientFunds, "a transfer of 101 from an account holding 100", 3)
-    assert (error.account_id, error.balance, error.amount) == (source.id, 100, 101), (
-        "Lesson 05: raise InsufficientFunds(source.id, source.balance, amount) (step 3)"
+    said = (error.account_id, error.balance, error.amount)
+    assert said == (source.id, 100, 101), (
+        f"Lesson 05: the InsufficientFunds error says account_id={said[0]}, balance={said[1]}, amount={said[2]}; "
+        f"expected account_id={source.id}, balance=100, amount=101: raise InsufficientFunds(source.id, "
+        "source.balance, amount) (step 3)"
     )
     await unchanged(db_session, [source.id, target.id], [100, 0], "a refused overdraft")
 
@@ -114,7 +143,14 @@ async def test_a_transfer_larger_than_the_balance_is_refused(db_session: AsyncSe
 async def test_a_transfer_of_the_whole_balance_is_allowed(db_session: AsyncSession) -> None:
     """Hint: a balance may reach zero; only below zero is refused (`balance < amount`, not `<=`)."""
     source, target = await add_accounts(db_session, 100, 0)
-    await transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=100)
+    InsufficientFunds = errors().InsufficientFunds
+    try:
+        await transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=100)
+    except InsufficientFunds as error:
+        raise AssertionError(
+            f"Lesson 05: a transfer of 100 from an account holding 100 was refused ({error}); a balance may "
+            "reach zero, only below zero is refused (step 3)"
+        ) from None
     await unchanged(db_session, [source.id, target.id], [0, 100], "a transfer of the whole balance")
 
 
@@ -145,6 +181,20 @@ async def test_a_transfer_never_commits(db_session: AsyncSession, monkeypatch: p
     assert commits == [], (
         "Lesson 05: transfer() called session.commit(); a transfer that commits half-way cannot be undone "
         "when a later step fails. Flush, and leave the commit to get_session (step 3)"
+    )
+
+
+async def test_a_transfer_reaches_the_database_only_through_repositories(
+    db_session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hint: the locks and the entries already have repository methods: `get_for_update`, `add_all`."""
+    source, target = await add_accounts(db_session, 100, 0)
+    calls = direct_session_calls(db_session, monkeypatch)
+    await transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=10)
+    assert not calls, (
+        f"Lesson 05: {'; '.join(sorted(set(calls)))}: a service reaches the database only through its "
+        "repositories (AccountRepository, EntryRepository), which own every query, lock and flush; the service "
+        "keeps the rules (step 3)"
     )
 
 

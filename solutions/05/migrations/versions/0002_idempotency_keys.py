@@ -1,4 +1,4 @@
-### BEGIN SOLUTION write the migration of idempotency_keys with `alembic revision --autogenerate --rev-id 0002` (step 5)
+### BEGIN SOLUTION write the migration of idempotency_keys with `alembic revision --autogenerate --rev-id 0002` (step 4)
 """Create idempotency_keys.
 
 Revision ID: 0002
