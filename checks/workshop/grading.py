@@ -8,6 +8,7 @@ instead of stopping collection.
 from __future__ import annotations
 
 import importlib
+import re
 import traceback
 from pathlib import Path
 from types import ModuleType, TracebackType
@@ -207,3 +208,30 @@ def classify(error: BaseException, *, expected: str | None = None, step: int | N
             where = f" (step {step})" if step is not None else ""
             return "teaching", f"{_learner_site(leaf)}Lesson {lesson()}: {wanted}{said}{where}"
     return "bug", ""
+
+
+_STUB = re.compile(r"raise NotImplementedError\(\s*[\"']Lesson \d{2}:")
+
+
+def stubs_left(paths: list[str]) -> list[str]:
+    """`app/x.py:12` for every stub of the workshop still in these folders or files of the lesson."""
+    base = folder()
+    found = []
+    for relative in paths:
+        target = base / relative
+        files = sorted(target.rglob("*.py")) if target.is_dir() else [target] if target.is_file() else []
+        for path in files:
+            for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+                if _STUB.search(line):
+                    found.append(f"{path.relative_to(base).as_posix()}:{number}")
+    return found
+
+
+def require_finished(paths: list[str], what: str, step: int) -> None:
+    """Fail with a lesson message while `paths` still hold stubs: `what` grades finished code only."""
+    left = stubs_left(paths)
+    if left:
+        raise LessonError(
+            f"Lesson {lesson()}: {what} once it is written, and {len(left)} stub(s) still raise "
+            f"NotImplementedError (first: lessons/{lesson()}/{left[0]}) (step {step})"
+        )

@@ -257,23 +257,28 @@ def prove(
     starter: bool = True,
     mutants: bool = True,
     only: list[str] | None = None,
+    mutant_repeat: int | None = None,
+    solutions: list[Run] | None = None,
     workers: int | None = None,
 ) -> Proof:
-    """Prove one lesson: starter, solution `repeat` times, then each mutant (in parallel).
+    """Prove one lesson: starter, solution `repeat` times, then each mutant `mutant_repeat` times (in parallel).
 
     `only` names the mutants to run (the rest are neither run nor counted: the proof is partial).
+    `solutions`: runs of the solution made already (the workshop's own suite shares them); none are made then.
     """
     proof = Proof(lesson)
     if starter:
         proof.starter = run_checks(lesson.path)
         proof.problems += [f"starter: {problem}" for problem in proof.starter.problems_as_starter()]
-    with solution_tree(lesson) as folder:
-        for attempt in range(repeat):
-            run = run_checks(folder)
-            proof.solutions.append(run)
-            proof.problems += [f"solution (run {attempt + 1}): {problem}" for problem in run.problems_as_solution()]
+    if solutions is not None:
+        proof.solutions = list(solutions)
+    else:
+        with solution_tree(lesson) as folder:
+            proof.solutions = [run_checks(folder) for _ in range(repeat)]
+    for attempt, run in enumerate(proof.solutions, 1):
+        proof.problems += [f"solution (run {attempt}): {problem}" for problem in run.problems_as_solution()]
     if proof.solutions[1:] and any(run.verdicts() != proof.solutions[0].verdicts() for run in proof.solutions[1:]):
-        proof.problems.append(f"solution: the verdicts differ between {repeat} identical runs (flaky)")
+        proof.problems.append(f"solution: the verdicts differ between {len(proof.solutions)} identical runs (flaky)")
     if not mutants:
         return proof
     found = load_mutants(lesson.path)
@@ -286,7 +291,8 @@ def prove(
         found = [mutant for mutant in found if mutant.name in only]
     runner.fork_server()  # started once, before the threads share it
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
-        proof.mutants = list(pool.map(lambda mutant: verify_mutant(lesson, mutant, repeat), found))
+        times = mutant_repeat or repeat
+        proof.mutants = list(pool.map(lambda mutant: verify_mutant(lesson, mutant, times), found))
     for verdict in proof.mutants:
         proof.problems += [f"mutant {verdict.mutant.name}: {problem}" for problem in verdict.problems]
     if not only:

@@ -465,3 +465,25 @@ MUTANTS = [
         why="importing the module reads (and may fail on) the environment; code that uses `settings` skips the cache",
     ),
 ]
+
+# The stack's own bar (step 6): what ruff and mypy --strict refuse in a learner's config.py.
+MUTANTS += [
+    Mutant(
+        "untyped-helper",
+        path="app/core/config.py",
+        find='DEFAULT_SECRET_KEY = "change-me-in-production"\n',
+        replace='DEFAULT_SECRET_KEY = "change-me-in-production"\n\n\ndef is_default(secret):\n    return secret == DEFAULT_SECRET_KEY\n',
+        killed_by=["test_your_code_is_ruff_and_mypy_strict_clean"],
+        says="missing a type annotation",
+        why="mypy --strict refuses an untyped function: its callers get no checking at all",
+    ),
+    Mutant(
+        "unused-import-left-behind",
+        path="app/core/config.py",
+        find="from enum import StrEnum\n",
+        replace="import os\nfrom enum import StrEnum\n",
+        killed_by=["test_your_code_is_ruff_and_mypy_strict_clean"],
+        says="F401",
+        why="an import nothing uses is dead code ruff reports on every run",
+    ),
+]

@@ -426,3 +426,25 @@ MUTANTS = [
         why="reads the account's whole history to show one page of it",
     ),
 ]
+
+# The stack's own bar (step 6): what ruff and mypy --strict refuse in a learner's repositories.
+MUTANTS += [
+    Mutant(
+        "get-annotated-as-never-none",
+        path="app/crud/accounts.py",
+        find="        return await self.session.get(Account, account_id)\n",
+        replace="        account: Account = await self.session.get(Account, account_id)\n        return account\n",
+        killed_by=["test_your_code_is_ruff_and_mypy_strict_clean"],
+        says="incompatible types",
+        why="session.get returns Account | None: the annotation lies, and mypy --strict says so",
+    ),
+    Mutant(
+        "unused-import-left-behind",
+        path="app/crud/entries.py",
+        find="from sqlalchemy import select\n",
+        replace="from sqlalchemy import select, update\n",
+        killed_by=["test_your_code_is_ruff_and_mypy_strict_clean"],
+        says="F401",
+        why="an import nothing uses is dead code ruff reports on every run",
+    ),
+]

@@ -575,3 +575,38 @@ MUTANTS = [
         why="the database accepts a key without a fingerprint: autogenerate's draft was edited and not checked",
     ),
 ]
+
+# The layer rules, read from the files (test_the_layers.py): caught without running a line.
+MUTANTS += [
+    Mutant(
+        "service-pages-with-its-own-select",
+        path="app/services/accounts.py",
+        find="        return await self.accounts.list(limit=limit, offset=offset)\n",
+        replace="        statement = select(Account).order_by(Account.id).limit(limit).offset(offset)\n"
+        "        return (await self.accounts.session.scalars(statement)).all()\n",
+        also=[
+            Edit(
+                "from sqlalchemy.ext.asyncio import AsyncSession\n",
+                "from sqlalchemy import select\nfrom sqlalchemy.ext.asyncio import AsyncSession\n",
+                "app/services/accounts.py",
+            )
+        ],
+        killed_by=["test_the_services_import_no_queries_and_nothing_of_http"],
+        says="only through the repositories",
+        why="the query lives in two places now: the next change of the page order misses one",
+    ),
+    Mutant(
+        "service-raises-http-422",
+        path="app/services/transfers.py",
+        find="            raise SameAccount()\n",
+        replace='            raise HTTPException(status_code=422, detail="same account")\n',
+        also=[
+            Edit(
+                "import hashlib\n", "import hashlib\n\nfrom fastapi import HTTPException\n", "app/services/transfers.py"
+            )
+        ],
+        killed_by=["test_the_services_import_no_queries_and_nothing_of_http"],
+        says="imports fastapi",
+        why="a service that raises HTTP errors answers a batch job or a worker with a status code",
+    ),
+]

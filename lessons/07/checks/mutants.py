@@ -349,3 +349,25 @@ MUTANTS = [
         why="rules HTTP never lets through (a deposit of 0, the replay of an unknown account) run in service tests only",
     ),
 ]
+
+# The stack's own bar (step 6): what ruff and mypy --strict refuse in a learner's test suite.
+MUTANTS += [
+    Mutant(
+        "test-without-a-return-annotation",
+        path=SERVICES_A,
+        find="async def test_a_new_account_holds_nothing(accounts: AccountService) -> None:\n",
+        replace="async def test_a_new_account_holds_nothing(accounts: AccountService):\n",
+        killed_by=["test_your_code_is_ruff_and_mypy_strict_clean"],
+        says="missing a return type annotation",
+        why="tests are code too: mypy --strict checks them as it checks the app",
+    ),
+    Mutant(
+        "unused-import-in-a-test",
+        path=SERVICES_A,
+        find="import uuid\n",
+        replace="import asyncio\nimport uuid\n",
+        killed_by=["test_your_code_is_ruff_and_mypy_strict_clean"],
+        says="F401",
+        why="an import nothing uses is dead code ruff reports on every run",
+    ),
+]
