@@ -610,3 +610,25 @@ MUTANTS += [
         why="a service that raises HTTP errors answers a batch job or a worker with a status code",
     ),
 ]
+
+# The stack's own bar (test_code_quality.py): what ruff and mypy --strict refuse in a learner's services.
+MUTANTS += [
+    Mutant(
+        "untyped-fingerprint-helper",
+        path="app/services/transfers.py",
+        find='    return hashlib.sha256(f"{source_id}:{target_id}:{amount}".encode()).hexdigest()\n',
+        replace='    return _digest(f"{source_id}:{target_id}:{amount}")\n\n\ndef _digest(text):\n    return hashlib.sha256(text.encode()).hexdigest()\n',
+        killed_by=["test_your_code_is_ruff_and_mypy_strict_clean"],
+        says="missing a type annotation",
+        why="an untyped helper switches mypy off for everything that flows through it",
+    ),
+    Mutant(
+        "unused-import-left-behind",
+        path="app/services/accounts.py",
+        find="from app.services.errors import AccountNotFound, InvalidAmount\n",
+        replace="from app.services.errors import AccountNotFound, InsufficientFunds, InvalidAmount\n",
+        killed_by=["test_your_code_is_ruff_and_mypy_strict_clean"],
+        says="F401",
+        why="an import nothing uses is dead code ruff reports on every run",
+    ),
+]
