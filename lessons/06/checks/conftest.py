@@ -6,16 +6,23 @@ Each request's session is a SAVEPOINT inside this check's own transaction, which
 when the check ends: checks never see each other's accounts, and nothing is left behind.
 """
 
+import re
+import traceback
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import fastapi.routing
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from workshop import grading
 from workshop.grading import load
 
 Ledger = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -28,28 +35,59 @@ def create_app(**settings: Any) -> FastAPI:
     return application
 
 
+def _stub_error(error: BaseException) -> BaseException | None:
+    """The NotImplementedError of a stub inside `error` (a group, a cause, a context), else None."""
+    pending, seen = [error], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, NotImplementedError):
+            return current
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        pending.extend(linked for linked in (current.__cause__, current.__context__) if linked is not None)
+    return None
+
+
 @asynccontextmanager
 async def serving(application: FastAPI, errors: list[BaseException] | None = None) -> AsyncIterator[httpx.AsyncClient]:
     """The app with its lifespan running, and a client for it.
 
-    By default an exception escaping the app (a stub's NotImplementedError) reaches the check.
-    With `errors=[]` the client gets the response a real client would (a 500) and the list gets the error.
+    An exception escaping the app becomes what a real client gets, a 500; `explain()` names it
+    (the response carries it). A stub's NotImplementedError still reaches the check at once.
+    Pass `errors=[]` to collect every escaped exception in that list as well.
     """
+    recorded: list[BaseException] = [] if errors is None else errors
     async with LifespanManager(application) as manager:
-        app: Any = manager.app
-        if errors is not None:
-            served = app
+        served: Any = manager.app
 
-            async def recording(scope: Any, receive: Any, send: Any) -> None:
-                try:
-                    await served(scope, receive, send)
-                except Exception as error:
-                    errors.append(error)
-                    raise
+        async def recording(scope: Any, receive: Any, send: Any) -> None:
+            try:
+                await served(scope, receive, send)
+            except Exception as error:
+                recorded.append(error)
+                raise
 
-            app = recording
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=errors is None)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as client:
+        seen = len(recorded)
+
+        async def attach_error(response: httpx.Response) -> None:
+            nonlocal seen
+            response.extensions[SERVED_BY] = application
+            new, seen = recorded[seen:], len(recorded)
+            if not new:
+                return
+            if errors is None:
+                stub = next((_stub_error(error) for error in new if _stub_error(error) is not None), None)
+                if stub is not None:
+                    raise new[-1]  # a stub: the check fails as "todo", pointing at it
+            response.extensions[ESCAPED] = new[-1]
+
+        transport = httpx.ASGITransport(app=recording, raise_app_exceptions=False)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://ledger.test", event_hooks={"response": [attach_error]}
+        ) as client:
             yield client
 
 
@@ -81,11 +119,168 @@ def ledger(app_env: str, db_connection: AsyncConnection) -> Ledger:
     return start
 
 
+# --- why a response is not what a check expected ------------------------------------------------
+
+ESCAPED = "workshop_escaped_error"  # response.extensions key: the exception that became this 500
+SERVED_BY = "workshop_application"  # response.extensions key: the app that answered
+
+
+@dataclass(frozen=True)
+class Served:
+    """A FastAPI route as the app serves it: its full path (router prefixes included) and the route itself."""
+
+    path: str
+    methods: set[str]
+    path_regex: re.Pattern[str]
+    route: APIRoute
+
+
+def served_routes(application: FastAPI) -> list[Served]:
+    """Every APIRoute the app serves, through included routers.
+
+    Since FastAPI 0.165 `app.routes` holds an included router as one entry, not its routes.
+    """
+    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    if contexts is None:  # older FastAPI: included routes are copied into app.routes
+        found = [(route.path, route.methods, route.path_regex, route) for route in application.routes]
+    else:
+        found = [(c.path, c.methods, c.path_regex, c.original_route) for c in contexts(application.routes)]
+    return [
+        Served(path, set(methods or ()), regex, route)
+        for path, methods, regex, route in found
+        if isinstance(route, APIRoute)
+    ]
+
+
+def _routes(response: httpx.Response) -> list[Served]:
+    application = response.extensions.get(SERVED_BY)
+    return served_routes(application) if isinstance(application, FastAPI) else []
+
+
+def _route_with_other_slash(response: httpx.Response) -> str | None:
+    """The route that would answer this request's method if its path had (or lacked) a trailing slash."""
+    method, path = response.request.method, response.request.url.path
+    twin = path.rstrip("/") if path.endswith("/") else path + "/"
+    for route in _routes(response):
+        if method in route.methods and route.path_regex.match(twin):
+            return f"{method} {route.path}"
+    return None
+
+
+def _same_route_elsewhere(response: httpx.Response) -> str | None:
+    """A route for this method under another prefix: /accounts or /api/accounts for /api/v1/accounts."""
+    method, parts = response.request.method, response.request.url.path.strip("/").split("/")
+    tails = ["/" + "/".join(parts[index:]) for index in range(1, len(parts))]
+    candidates = [*tails, *("/api" + tail for tail in tails)]
+    for route in _routes(response):
+        if method in route.methods and any(route.path_regex.match(candidate) for candidate in candidates):
+            return f"{method} {route.path}"
+    return None
+
+
+def _body(response: httpx.Response) -> object:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _where(error: BaseException) -> str:
+    """` (app/routers/v1/accounts.py:33)`: the innermost line of the lesson's app the error passed through."""
+    app_dir = grading.folder().resolve() / "app"
+    site = ""
+    for frame, line in traceback.walk_tb(error.__traceback__):
+        path = Path(frame.f_code.co_filename).resolve()
+        if app_dir in path.parents:
+            site = f" ({path.relative_to(app_dir.parent).as_posix()}:{line})"
+    return site
+
+
+def explain(response: httpx.Response) -> tuple[str, int | None]:
+    """What a response is, in words, and the README step that decides it (None: the check's own).
+
+    The one place that tells a redirect from a missing route, a 404 of the router from a 404 of the
+    domain, an HTTPException from the error handler, and a 500 from the exception behind it.
+    """
+    request, status = response.request, response.status_code
+    body = _body(response)
+    detail = body.get("detail") if isinstance(body, dict) and set(body) == {"detail"} else None
+    error = body.get("error") if isinstance(body, dict) else None
+    slashed = _route_with_other_slash(response) if status in (307, 308, 404, 405) else None
+    if slashed is not None:
+        return (
+            f"{status}{' ' + response.text[:60] if response.text else ''}: a trailing slash. The app has {slashed}, "
+            f"not {request.method} {request.url.path}: the two paths differ by a '/'. Under the router's prefix "
+            'declare the path as "", not "/"',
+            3,
+        )
+    if status in (301, 302, 307, 308):
+        return (
+            f"{status}, a redirect to {response.headers.get('location')}: a trailing slash. The route is declared "
+            f"with a path that ends in '/' (or the request's does and the route's does not), so Starlette redirects "
+            f'instead of answering; under a router prefix declare the path as "", not "/"',
+            3,
+        )
+    if status == 404 and detail == "Not Found":
+        elsewhere = _same_route_elsewhere(response)
+        return (
+            f'404 {{"detail": "Not Found"}}: no route matches {request.method} {request.url.path} at all'
+            + (f" (the app has {elsewhere})" if elsewhere else "")
+            + ". That is the router's 404, not your handler's: "
+            + (
+                'is v1.router included with prefix="/api/v1"?'
+                if request.url.path.startswith("/api/")
+                else "is its router included in create_app?"
+            ),
+            2,
+        )
+    if status == 405:
+        return (
+            f"405 Method Not Allowed: {request.url.path} has a route for {response.headers.get('allow', '?')}, "
+            f"none for {request.method}. Check the method of the route's decorator (@router.{request.method.lower()})",
+            3,
+        )
+    if status == 422 and isinstance(detail, list):
+        first = detail[0] if detail and isinstance(detail[0], dict) else {}
+        return (
+            f"422 with FastAPI's default body {response.text[:120]} (refused as invalid: {first.get('loc')}: "
+            f"{first.get('msg')}): your validation handler did not answer it",
+            5,
+        )
+    if detail is not None:
+        return (
+            f'{status} {{"detail": {detail!r}}}: that body is an HTTPException\'s, so a route or a dependency '
+            f"raised HTTPException({status}). Routes raise nothing: the service's DomainError reaches the one "
+            'handler of step 5, which answers {"error": {"code", "message"}}',
+            5,
+        )
+    if isinstance(error, dict) and isinstance(error.get("code"), str):
+        code, said = error["code"], str(error.get("message", ""))[:160]
+        if status == 404 and code == "account_not_found":
+            return f"404 account_not_found ({said}): the domain's 404, the service found no such account", None
+        return f"{status} with the error {code!r}: {said}", None
+    escaped = response.extensions.get(ESCAPED)
+    if status == 500 and isinstance(escaped, BaseException):
+        said = grading.unexpected_outcome(escaped) or f"your code raised {type(escaped).__name__}: {escaped}"
+        return f"500 because {said[:300]}{_where(escaped)}", None
+    return f"{status} {response.text[:160]}", None
+
+
+def expect_status(response: httpx.Response, status: int, what: str, step: int, wanted: str = "") -> None:
+    """A teaching assertion: `what` answered `status`; otherwise say what it answered instead, and why."""
+    if response.status_code == status:
+        return
+    said, decided_at = explain(response)
+    raise AssertionError(
+        f"Lesson 06: {what} answered {said}; expected {status}{' ' + wanted if wanted else ''} "
+        f"(step {decided_at or step})"
+    )
+
+
 def error_code(response: httpx.Response) -> object:
     """The `code` in a `{"error": {"code": …, "message": …}}` body, or what stands there instead."""
-    try:
-        body = response.json()
-    except ValueError:
+    body = _body(response)
+    if body is None:
         return f"a body that is not JSON: {response.text[:80]!r}"
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict) or not isinstance(error.get("message"), str):
@@ -93,41 +288,32 @@ def error_code(response: httpx.Response) -> object:
     return error.get("code")
 
 
-def expect_error(response: httpx.Response, status: int, code: str, what: str) -> None:
-    """A teaching assertion: `what` answered `status` with the error body carrying `code`."""
-    assert response.status_code == status, (
-        f"Lesson 06: {what} answered {response.status_code} {response.text[:120]}; expected {status} (step 5)"
-    )
+def expect_error(response: httpx.Response, status: int, code: str, what: str, hint: str = "") -> None:
+    """A teaching assertion: `what` answered `status` with the error body carrying `code`; `hint` says where to look."""
+    wanted = f'with {{"error": {{"code": "{code}", …}}}}' + (f": {hint}" if hint else "")
+    expect_status(response, status, what, 5, wanted)
     found = error_code(response)
-    assert found == code, (
-        f'Lesson 06: {what} answered {status} with {found!r}; expected {{"error": {{"code": "{code}", '
-        '"message": …}} (step 5)'
-    )
+    if found != code:
+        said, decided_at = explain(response)
+        raise AssertionError(f"Lesson 06: {what} answered {said}; expected {status} {wanted} (step {decided_at or 5})")
 
 
 async def open_account(http: httpx.AsyncClient, owner: str = "Ada", currency: str = "EUR") -> dict[str, Any]:
     response = await http.post("/api/v1/accounts", json={"owner": owner, "currency": currency})
-    assert response.status_code == 201, (
-        f"Lesson 06: POST /api/v1/accounts answered {response.status_code} {response.text[:160]}; "
-        "expected 201 with the new account (step 3)"
-    )
+    expect_status(response, 201, "POST /api/v1/accounts", 3, "with the new account")
     account: dict[str, Any] = response.json()
     return account
 
 
 async def deposit(http: httpx.AsyncClient, account_id: str, amount: int) -> dict[str, Any]:
     response = await http.post(f"/api/v1/accounts/{account_id}/deposits", json={"amount": amount})
-    assert response.status_code == 201, (
-        f"Lesson 06: POST /api/v1/accounts/{{id}}/deposits answered {response.status_code} "
-        f"{response.text[:160]}; expected 201 with the account (step 3)"
-    )
+    what = f"a deposit of {amount} (POST /api/v1/accounts/{{id}}/deposits)"
+    expect_status(response, 201, what, 3, "with the account")
     account: dict[str, Any] = response.json()
     return account
 
 
 async def balance(http: httpx.AsyncClient, account_id: str) -> object:
     response = await http.get(f"/api/v1/accounts/{account_id}")
-    assert response.status_code == 200, (
-        f"Lesson 06: GET /api/v1/accounts/{{id}} answered {response.status_code} {response.text[:160]} (step 3)"
-    )
+    expect_status(response, 200, "GET /api/v1/accounts/{id} of an account just opened", 3, "with the account")
     return response.json().get("balance")

@@ -6,7 +6,7 @@ Each check opens its own accounts over HTTP; the database is rolled back when th
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .conftest import Ledger, balance, create_app, deposit, open_account, serving
+from .conftest import Ledger, balance, create_app, deposit, error_code, expect_status, open_account, serving
 
 pytestmark = pytest.mark.step(3)
 
@@ -29,9 +29,16 @@ async def test_get_account_answers_the_account(ledger: Ledger) -> None:
     async with ledger() as http:
         opened = await open_account(http)
         response = await http.get(f"/api/v1/accounts/{opened['id']}")
-    assert response.status_code == 200 and response.json() == opened, (
-        f"Lesson 06: GET /api/v1/accounts/{{id}} answered {response.status_code} {response.text[:160]}; "
-        f"expected {opened} (step 3)"
+    if error_code(response) == "account_not_found":
+        raise AssertionError(
+            "Lesson 06: GET /api/v1/accounts/{id} of the account POST /api/v1/accounts just answered is 404 "
+            "account_not_found: the account it answered was never stored. Open it with the service "
+            "(accounts.open), built on the request's session: SessionDep (step 3)"
+        )
+    expect_status(response, 200, "GET /api/v1/accounts/{id} of an account just opened", 3, "with the account")
+    assert response.json() == opened, (
+        f"Lesson 06: GET /api/v1/accounts/{{id}} answered {response.text[:200]}; expected the account as POST "
+        f"answered it, {opened} (step 3)"
     )
 
 
@@ -42,10 +49,7 @@ async def test_accounts_are_listed_page_by_page(ledger: Ledger) -> None:
         seen: list[str] = []
         for offset in range(0, 100, 2):
             response = await http.get("/api/v1/accounts", params={"limit": 2, "offset": offset})
-            assert response.status_code == 200, (
-                f"Lesson 06: GET /api/v1/accounts?limit=2&offset={offset} answered {response.status_code} "
-                f"{response.text[:160]} (step 3)"
-            )
+            expect_status(response, 200, f"GET /api/v1/accounts?limit=2&offset={offset}", 3, "with a page")
             page = response.json()
             items = page.get("items") if isinstance(page, dict) else None
             assert isinstance(items, list) and page.get("limit") == 2 and page.get("offset") == offset, (
@@ -82,15 +86,45 @@ async def test_the_statement_lists_the_accounts_entries(ledger: Ledger) -> None:
         await deposit(http, opened["id"], 300)
         await deposit(http, opened["id"], 200)
         response = await http.get(f"/api/v1/accounts/{opened['id']}/entries")
-    assert response.status_code == 200, (
-        f"Lesson 06: GET /api/v1/accounts/{{id}}/entries answered {response.status_code} {response.text[:160]} (step 3)"
-    )
+    expect_status(response, 200, "GET /api/v1/accounts/{id}/entries", 3, "with a page of entries")
     page = response.json()
     items = page.get("items") if isinstance(page, dict) else None
-    amounts = sorted(item.get("amount") for item in items) if isinstance(items, list) else None
-    assert amounts == [200, 300] and all(item.get("account_id") == opened["id"] for item in items or []), (
+    assert isinstance(items, list), (
+        f"Lesson 06: the statement answered {str(page)[:200]}; expected a Page: "
+        '{"items": [...], "limit": …, "offset": …} (step 3)'
+    )
+    assert items, (
+        f"Lesson 06: after two deposits of 300 and 200 (each answered 201) the statement holds no entries: "
+        f"{str(page)[:160]}. A deposit writes an entry: the service's accounts.deposit does, so call it rather "
+        "than changing the balance yourself (step 3)"
+    )
+    amounts = sorted(item.get("amount") for item in items)
+    assert amounts == [200, 300] and all(item.get("account_id") == opened["id"] for item in items), (
         f"Lesson 06: the statement after deposits of 300 and 200 is {str(page)[:200]}; expected a Page whose "
         "items are the two entries (step 3)"
+    )
+
+
+async def test_the_statement_is_read_page_by_page_newest_first(ledger: Ledger) -> None:
+    """Hint: the statement takes `limit` and `offset` like the list of accounts; hand both to the service."""
+    async with ledger() as http:
+        opened = await open_account(http)
+        for amount in (100, 200, 300):
+            await deposit(http, opened["id"], amount)
+        url = f"/api/v1/accounts/{opened['id']}/entries"
+        pages = [await http.get(url, params={"limit": 2, "offset": offset}) for offset in (0, 2)]
+    shown: list[object] = []
+    for offset, response in zip((0, 2), pages, strict=True):
+        expect_status(response, 200, f"GET /api/v1/accounts/{{id}}/entries?limit=2&offset={offset}", 3)
+        page = response.json()
+        items = page.get("items") if isinstance(page, dict) else None
+        amounts = [item.get("amount") for item in items] if isinstance(items, list) else None
+        shown.append({"amounts": amounts, "limit": page.get("limit"), "offset": page.get("offset")})
+    expected = [{"amounts": [300, 200], "limit": 2, "offset": 0}, {"amounts": [100], "limit": 2, "offset": 2}]
+    assert shown == expected, (
+        f"Lesson 06: after deposits of 100, 200 and 300 the statement pages limit=2 at offsets 0 and 2 show "
+        f"{shown}; expected {expected}: newest first, limit and offset passed to accounts.statement and "
+        "echoed in the Page (step 3)"
     )
 
 
@@ -112,7 +146,10 @@ async def test_a_commit_that_fails_is_never_answered_with_2xx(app_env: str, monk
     for error in errors:
         if not isinstance(error, CommitRefused):
             raise error  # not the commit: something else broke first (a stub, or a bug)
-    assert errors, "Lesson 06: POST /api/v1/accounts never committed; services must run on SessionDep (step 3)"
+    assert errors, (
+        f"Lesson 06: POST /api/v1/accounts answered {response.status_code} but never committed: the account it "
+        "answered was never stored. Open it with the service, built on the request's session: SessionDep (step 3)"
+    )
     assert not response.is_success, (
         f"Lesson 06: the commit failed, yet the client was told {response.status_code}: the commit ran after "
         'the response. Build the services on SessionDep (Depends(get_session, scope="function")) (step 3)'

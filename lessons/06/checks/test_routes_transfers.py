@@ -5,15 +5,15 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Ledger, balance, deposit, open_account
+from .conftest import Ledger, balance, deposit, expect_status, open_account
 
 pytestmark = pytest.mark.step(4)
 
 
-async def funded_pair(http: httpx.AsyncClient, funds: int = 1000) -> tuple[str, str]:
-    """Two EUR accounts; the first holds `funds`."""
-    source = await open_account(http, owner="Source")
-    target = await open_account(http, owner="Target")
+async def funded_pair(http: httpx.AsyncClient, funds: int = 1000, currency: str = "EUR") -> tuple[str, str]:
+    """Two accounts in `currency`; the first holds `funds`."""
+    source = await open_account(http, owner="Source", currency=currency)
+    target = await open_account(http, owner="Target", currency=currency)
     await deposit(http, source["id"], funds)
     return source["id"], target["id"]
 
@@ -22,21 +22,36 @@ def transfer(source: str, target: str, amount: int) -> dict[str, Any]:
     return {"source_id": source, "target_id": target, "amount": amount}
 
 
+def difference(first: httpx.Response, retry: httpx.Response) -> str:
+    """How a retry's answer differs from the first one, in words."""
+    if retry.status_code != first.status_code:
+        return f"{retry.status_code} where the first attempt answered {first.status_code}"
+    try:
+        before, after = first.json(), retry.json()
+    except ValueError:
+        return f"{retry.text[:120]!r} where the first attempt answered {first.text[:120]!r}"
+    if not (isinstance(before, dict) and isinstance(after, dict)):
+        return f"{retry.text[:120]} where the first attempt answered {first.text[:120]}"
+    changed = sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
+    shown = ", ".join(f"{key}: {before.get(key, '(absent)')!r} then {after.get(key, '(absent)')!r}" for key in changed)
+    return f"another body ({shown or 'the same fields, other bytes'})"
+
+
 async def test_a_transfer_moves_money_and_answers_201(ledger: Ledger) -> None:
     """Hint: `await transfers.transfer(source_id=…, …)`, then `TransferRead.model_validate(result)`."""
     async with ledger() as http:
-        source, target = await funded_pair(http)
+        source, target = await funded_pair(http, currency="CHF")
         response = await http.post("/api/v1/transfers", json=transfer(source, target, 300))
         balances = [await balance(http, source), await balance(http, target)]
-    assert response.status_code == 201, (
-        f"Lesson 06: POST /api/v1/transfers answered {response.status_code} {response.text[:160]}; "
-        "expected 201 (step 4)"
-    )
+    expect_status(response, 201, "POST /api/v1/transfers of 300 from an account holding 1000", 4, "with the transfer")
     body = response.json()
     shown = {key: body.get(key) for key in ("source_id", "target_id", "amount", "currency")}
-    assert shown == {"source_id": source, "target_id": target, "amount": 300, "currency": "EUR"} and body.get(
+    assert shown == {"source_id": source, "target_id": target, "amount": 300, "currency": "CHF"} and body.get(
         "transfer_id"
-    ), f"Lesson 06: the transfer answered {body}; expected a TransferRead of it (step 4)"
+    ), (
+        f"Lesson 06: a transfer of 300 between two CHF accounts answered {body}; expected a TransferRead of what "
+        "the service did: its transfer_id, both ids, amount 300 and currency CHF (step 4)"
+    )
     assert balances == [700, 300], (
         f"Lesson 06: after moving 300 of 1000 the balances are {balances}; expected [700, 300] (step 4)"
     )
@@ -50,16 +65,16 @@ async def test_a_retry_with_the_same_idempotency_key_moves_money_once(ledger: Le
         first = await http.post("/api/v1/transfers", json=transfer(source, target, 300), headers=key)
         retry = await http.post("/api/v1/transfers", json=transfer(source, target, 300), headers=key)
         balances = [await balance(http, source), await balance(http, target)]
-    assert first.status_code == 201, (
-        f"Lesson 06: the first transfer answered {first.status_code} {first.text[:160]} (step 4)"
-    )
+    expect_status(first, 201, "the first transfer with an Idempotency-Key", 4, "with the transfer")
     assert balances == [700, 300], (
         f"Lesson 06: the same transfer sent twice with one Idempotency-Key left balances {balances}; expected "
         "[700, 300]: pass the header to the service as idempotency_key (step 4)"
     )
-    assert (retry.status_code, retry.json()) == (201, first.json()), (
-        f"Lesson 06: the retry answered {retry.status_code} {retry.text[:160]}; expected the first answer again, "
-        f"201 {first.text[:160]} (step 4)"
+    if not retry.is_success:
+        expect_status(retry, first.status_code, "the retry with the same Idempotency-Key", 4, "like the first attempt")
+    assert (retry.status_code, retry.text) == (first.status_code, first.text), (
+        f"Lesson 06: the retry with the same Idempotency-Key answered {difference(first, retry)}; a replay answers "
+        "exactly what the first attempt answered, status and body (step 4)"
     )
 
 
@@ -70,6 +85,8 @@ async def test_a_replayed_transfer_says_so_in_a_header(ledger: Ledger) -> None:
         key = {"Idempotency-Key": "invoice-17"}
         first = await http.post("/api/v1/transfers", json=transfer(source, target, 100), headers=key)
         retry = await http.post("/api/v1/transfers", json=transfer(source, target, 100), headers=key)
+    expect_status(first, 201, "the first transfer with an Idempotency-Key", 4, "with the transfer")
+    expect_status(retry, 201, "the retry with the same Idempotency-Key", 4, "with the same transfer")
     assert "idempotent-replayed" not in first.headers, (
         "Lesson 06: the first transfer with a new key says Idempotent-Replayed; only a replay may (step 4)"
     )

@@ -8,7 +8,9 @@ import uuid
 
 import pytest
 
-from .conftest import Ledger, deposit, expect_error, open_account
+from workshop.grading import load
+
+from .conftest import Ledger, deposit, expect_error, explain, open_account
 
 pytestmark = pytest.mark.step(5)
 
@@ -87,9 +89,16 @@ async def test_an_unknown_field_answers_422_naming_it(ledger: Ledger) -> None:
     async with ledger() as http:
         response = await http.post("/api/v1/accounts", json={"owner": "Ada", "currency": "EUR", "balance": 10**6})
     expect_error(response, 422, "validation_error", "POST /api/v1/accounts with an extra field 'balance'")
-    assert "balance" in response.text, (
-        f"Lesson 06: the 422 for an unknown field 'balance' does not name it: {response.text[:200]}; list each "
-        "problem's location in error.details (step 5)"
+    details = response.json()["error"].get("details")
+    problems = [
+        (problem.get("location"), problem.get("type"))
+        for problem in (details if isinstance(details, list) else [])
+        if isinstance(problem, dict)
+    ]
+    assert ("body.balance", "extra_forbidden") in problems, (
+        f"Lesson 06: the 422 for an unknown field 'balance' lists error.details {details!r}; expected one "
+        'FieldProblem per problem, here {"location": "body.balance", "message": …, "type": "extra_forbidden"}: '
+        "its loc joined with dots (step 5)"
     )
 
 
@@ -97,6 +106,13 @@ async def test_a_malformed_uuid_answers_422(ledger: Ledger) -> None:
     """Hint: a path parameter typed `uuid.UUID` is validated like a body field."""
     async with ledger() as http:
         response = await http.get("/api/v1/accounts/not-a-uuid")
+    if response.status_code == 500:
+        said, _ = explain(response)
+        raise AssertionError(
+            f"Lesson 06: GET /api/v1/accounts/not-a-uuid reached your code and crashed it: {said}. Type the path "
+            "parameter account_id: uuid.UUID, so that FastAPI refuses a malformed id with a 422 before any code "
+            "runs (step 3)"
+        )
     expect_error(response, 422, "validation_error", "GET /api/v1/accounts/not-a-uuid")
     assert "account_id" in response.text, (
         f"Lesson 06: the 422 for a malformed id does not name account_id: {response.text[:200]} (step 5)"
@@ -108,6 +124,59 @@ async def test_a_page_beyond_the_largest_limit_answers_422(ledger: Ledger) -> No
     async with ledger() as http:
         answers = {limit: await http.get("/api/v1/accounts", params={"limit": limit}) for limit in (0, 1000)}
         offset = await http.get("/api/v1/accounts", params={"offset": -1})
+    bounds = "bound the query parameters with Query(ge=…, le=…)"
     for limit, response in answers.items():
-        expect_error(response, 422, "validation_error", f"GET /api/v1/accounts?limit={limit}")
-    expect_error(offset, 422, "validation_error", "GET /api/v1/accounts?offset=-1")
+        expect_error(response, 422, "validation_error", f"GET /api/v1/accounts?limit={limit}", bounds)
+    expect_error(offset, 422, "validation_error", "GET /api/v1/accounts?offset=-1", bounds)
+
+
+async def test_an_offset_beyond_a_bigint_answers_422_not_500(ledger: Ledger) -> None:
+    """Hint: PostgreSQL's OFFSET is a bigint; bound the query parameter before the number reaches the database."""
+    async with ledger() as http:
+        account = await open_account(http)
+        answers = {
+            "GET /api/v1/accounts?offset=2**63": await http.get("/api/v1/accounts", params={"offset": 2**63}),
+            "GET /api/v1/accounts/{id}/entries?offset=2**63": await http.get(
+                f"/api/v1/accounts/{account['id']}/entries", params={"offset": 2**63}
+            ),
+        }
+    for what, response in answers.items():
+        past = f"{what} (one past PostgreSQL's largest bigint)"
+        expect_error(response, 422, "validation_error", past, "bound offset by MAX_OFFSET")
+
+
+async def test_a_validation_error_does_not_echo_what_was_sent(ledger: Ledger) -> None:
+    """Hint: an entry of `error.errors()` carries the client's `input`; keep only where, what and which type."""
+    card = "4111111111111111"
+    async with ledger() as http:
+        account = await open_account(http)
+        response = await http.post(
+            f"/api/v1/accounts/{account['id']}/deposits", json={"amount": 10, "card_number": card}
+        )
+    expect_error(response, 422, "validation_error", "a deposit with an extra field 'card_number'")
+    assert card not in response.text, (
+        f"Lesson 06: the 422 for an extra field echoes the value the client sent ({card}): {response.text[:240]}. "
+        "An error body ends up in logs and browser consoles; do not echo the input, name the field (step 5)"
+    )
+
+
+def test_a_rule_added_later_answers_422() -> None:
+    """Hint: a DomainError that `status_for` does not list by name is still a rule the request breaks."""
+    services, routers = load("app.services.errors"), load("app.routers.errors")
+
+    class DailyLimitExceeded(services.DomainError):  # type: ignore[misc,name-defined]
+        code = "daily_limit_exceeded"
+
+    try:
+        status = routers.status_for(DailyLimitExceeded("more than the daily limit"))
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        raise AssertionError(
+            f"Lesson 06: status_for() raised {type(error).__name__}: {error} for a DomainError it does not list "
+            "(a rule a service adds later); answer it 422, never a 500 (step 5)"
+        ) from None
+    assert status == 422, (
+        f"Lesson 06: status_for() answers {status} for a DomainError it does not list (a rule a service adds "
+        "later); a new rule the request breaks is a 422, never a 500 or a 400 (step 5)"
+    )

@@ -4,13 +4,15 @@ The import rules are read from your files without running them (`workshop.archit
 broken rule is reported with its file and line.
 """
 
+import inspect
+
 import pytest
-from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from workshop import architecture, grading
 from workshop.grading import load
 
-from .conftest import create_app
+from .conftest import create_app, served_routes
 
 
 def broken_rules(layer: str) -> list[str]:
@@ -48,14 +50,53 @@ def test_v1_routes_get_services_not_the_session(app_env: str) -> None:
     app/dependencies/."""
     application = create_app()
     get_session = load("app.dependencies.session").get_session
+    v1 = [served for served in served_routes(application) if served.path.startswith("/api/v1")]
+    assert v1, "Lesson 06: the app serves no route under /api/v1; include v1.router in create_app (step 2)"
     offenders = [
-        f"{', '.join(sorted(route.methods))} {route.path}"
-        for route in application.routes
-        if isinstance(route, APIRoute)
-        and route.path.startswith("/api/v1")
-        and any(dependency.call is get_session for dependency in route.dependant.dependencies)
+        f"{', '.join(sorted(served.methods))} {served.path}"
+        for served in v1
+        if any(dependency.call is get_session for dependency in served.route.dependant.dependencies)
     ]
     assert not offenders, (
         f"Lesson 06: {'; '.join(offenders)} take the session directly; depend on a service from "
         "app/dependencies/services.py (AccountServiceDep, TransferServiceDep) instead (step 3)"
+    )
+
+
+@pytest.mark.step(3)
+def test_every_v1_route_is_served_by_app_routers_v1(app_env: str) -> None:
+    """Hint: create_app mounts v1.router and defines no route of its own; each route body lives in app/routers/v1/."""
+    application = create_app()
+    served = [route for route in served_routes(application) if route.path.startswith("/api/v1")]
+    assert served, "Lesson 06: the app serves no route under /api/v1; include v1.router in create_app (step 2)"
+    elsewhere = [
+        f"{', '.join(sorted(route.methods))} {route.path} (served by {route.route.endpoint.__module__}."
+        f"{route.route.endpoint.__name__})"
+        for route in served
+        if not route.route.endpoint.__module__.startswith("app.routers.v1.")
+    ]
+    assert not elsewhere, (
+        f"Lesson 06: {'; '.join(elsewhere)}: a v1 route defined outside app/routers/v1/. A route added in "
+        "create_app bypasses the router (and answers before it); write the body in the router function (step 3)"
+    )
+
+
+@pytest.mark.step(3)
+async def test_the_service_providers_are_async_functions(db_session: AsyncSession) -> None:
+    """Hint: FastAPI runs a plain `def` dependency in a worker thread; a provider that only builds an object
+    does not need that hop."""
+    services = load("app.dependencies.services")
+    plain: list[str] = []
+    for name, service in (("get_account_service", "AccountService"), ("get_transfer_service", "TransferService")):
+        built = getattr(services, name)(db_session)
+        if not inspect.isawaitable(built):
+            plain.append(name)
+            continue
+        built = await built
+        assert type(built).__name__ == service, (
+            f"Lesson 06: {name}(session) returned {built!r}; expected a {service} on the request's session (step 3)"
+        )
+    assert not plain, (
+        f"Lesson 06: {', '.join(plain)} in app/dependencies/services.py is a plain def: FastAPI runs it in a worker "
+        "thread on every request, a hop that costs more than the constructor it calls. Declare it async def (step 3)"
     )
