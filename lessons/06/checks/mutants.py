@@ -785,3 +785,62 @@ STEP_5 = [
 ]
 
 MUTANTS = [*STEP_1, *STEP_2, *STEP_3, *STEP_4, *STEP_5]
+
+# Async all the way (test_async_all_the_way.py): blocking calls a hurried author puts in a route.
+MUTANTS += [
+    Mutant(
+        "deposit-waits-with-time-sleep",
+        path="app/routers/v1/accounts.py",
+        find="    return AccountRead.model_validate(await accounts.deposit(account_id, body.amount))\n",
+        replace="    time.sleep(0.05)  # let the bank's ledger settle\n"
+        "    return AccountRead.model_validate(await accounts.deposit(account_id, body.amount))\n",
+        also=[Edit("import uuid\n", "import time\nimport uuid\n", "app/routers/v1/accounts.py")],
+        killed_by=["test_no_async_function_blocks_the_event_loop"],
+        says="time.sleep(): it blocks the event loop",
+        why="while one deposit sleeps, the process answers nobody: every request waits behind it",
+    ),
+    Mutant(
+        "replay-logged-with-open",
+        path="app/routers/v1/transfers.py",
+        find="    if result.replayed:\n",
+        replace="    if result.replayed:\n"
+        '        with open("replays.log", "a") as log:\n'
+        '            log.write(f"{result.transfer_id}\\n")\n',
+        killed_by=["test_no_async_function_blocks_the_event_loop"],
+        says="open(): it blocks the event loop",
+        why="synchronous file I/O in a route stalls every other request on a slow disk",
+    ),
+    Mutant(
+        "account-read-from-a-file-with-pathlib",
+        path="app/routers/v1/accounts.py",
+        find="    return AccountRead.model_validate(await accounts.get(account_id))\n",
+        replace='    Path("accounts-read.txt").write_text(str(account_id))\n'
+        "    return AccountRead.model_validate(await accounts.get(account_id))\n",
+        also=[Edit("import uuid\n", "import uuid\nfrom pathlib import Path\n", "app/routers/v1/accounts.py")],
+        killed_by=["test_no_async_function_blocks_the_event_loop"],
+        says="anyio.Path",
+        why="Path.write_text is a blocking write; in async code it belongs to anyio.Path (or a thread)",
+    ),
+]
+
+# The stack's own bar (test_code_quality.py): what ruff and mypy --strict refuse in a learner's routers.
+MUTANTS += [
+    Mutant(
+        "route-returns-a-dict",
+        path="app/routers/v1/accounts.py",
+        find="    return AccountRead.model_validate(await accounts.get(account_id))\n",
+        replace="    return AccountRead.model_validate(await accounts.get(account_id)).model_dump()\n",
+        killed_by=["test_your_code_is_ruff_and_mypy_strict_clean"],
+        says="incompatible return value",
+        why="FastAPI quietly converts the dict, but the route now lies about its type and mypy --strict says so",
+    ),
+    Mutant(
+        "unused-import-left-behind",
+        path="app/routers/v1/transfers.py",
+        find="from fastapi import APIRouter, Header, Response, status\n",
+        replace="from fastapi import APIRouter, Depends, Header, Response, status\n",
+        killed_by=["test_your_code_is_ruff_and_mypy_strict_clean"],
+        says="F401",
+        why="an import nothing uses is dead code ruff reports on every run",
+    ),
+]
