@@ -135,26 +135,81 @@ async def test_two_concurrent_requests_never_share_a_session(db_engine: AsyncEng
     )
 
 
-async def test_the_connection_goes_back_to_the_pool_after_the_request(database_url: str) -> None:
+class CountingSessionmaker(async_sessionmaker[AsyncSession]):
+    """An async_sessionmaker that counts the sessions it makes (`begin()` makes them through `__call__` too)."""
+
+    made = 0
+
+    def __call__(self, **local_kw: Any) -> AsyncSession:
+        self.made += 1
+        return super().__call__(**local_kw)
+
+
+async def test_each_request_takes_its_session_from_the_apps_sessionmaker(db_engine: AsyncEngine) -> None:
+    """Hint: the lifespan made one sessionmaker, on the app's one engine: `request.app.state.sessionmaker`."""
+    application, SessionDep = app_with_sessions(db_engine)
+    factory = CountingSessionmaker(db_engine, expire_on_commit=False)
+    application.state.sessionmaker = factory
+
+    @application.get("/one")
+    async def one(session: SessionDep) -> int:
+        return int((await session.execute(text("SELECT 1"))).scalar_one())
+
+    errors: list[Exception] = []
+    async with client(recording(application, errors), raise_app_exceptions=False) as http:
+        response = await http.get("/one")
+    for error in errors:
+        if isinstance(error, NotImplementedError):
+            raise error
+    raised = f" (the request failed with {type(errors[0]).__name__}: {errors[0]})" if errors else ""
+    assert factory.made == 1, (
+        f"Lesson 02: one request made {factory.made} session(s) with request.app.state.sessionmaker{raised}; "
+        "make each request's session with it, never with an engine or sessionmaker of get_session's own: an "
+        "engine per request is a new pool and a new connection every time (step 3)"
+    )
+    assert response.status_code == 200, f"Lesson 02: GET /one answered {response.status_code} (step 3)"
+
+
+@pytest.mark.parametrize("route", ["returns", "raises"])
+async def test_the_connection_goes_back_to_the_pool_after_the_request(database_url: str, route: str) -> None:
     """Hint: `async with sessionmaker() as session:` closes the session on the way out, whatever happens."""
     engine = create_async_engine(database_url)  # a pool of its own, so the count is this check's alone
+    seen: list[AsyncSession] = []  # kept alive, so the garbage collector cannot hand a leaked connection back
     try:
         application, SessionDep = app_with_sessions(engine)
 
         @application.get("/one")
         async def one(session: SessionDep) -> int:
-            return int((await session.execute(text("SELECT 1"))).scalar_one())
+            seen.append(session)
+            value = int((await session.execute(text("SELECT 1"))).scalar_one())
+            if route == "raises":
+                raise HTTPException(status_code=409, detail="changed my mind")
+            return value
 
-        async with client(application) as http:
+        errors: list[Exception] = []
+        async with client(recording(application, errors), raise_app_exceptions=False) as http:
             for _ in range(3):
                 await http.get("/one")
+        for error in errors:
+            if isinstance(error, NotImplementedError):
+                raise error
         held = engine.pool.checkedout()
     finally:
+        for session in seen:
+            await session.close()
         await engine.dispose()
-    assert held == 0, (
-        f"Lesson 02: after three requests {held} connection(s) are still checked out of the pool; "
-        "close each request's session when the request ends (step 3)"
-    )
+    if route == "returns":
+        assert held == 0, (
+            f"Lesson 02: after three requests that read a row, {held} connection(s) are still checked out of "
+            "the pool, each idle in an open transaction; close each request's session when the request ends, "
+            "even when it had nothing to commit (step 3)"
+        )
+    else:
+        assert held == 0, (
+            f"Lesson 02: after three requests whose route raised, {held} connection(s) are still checked out "
+            "of the pool, each idle in a transaction that holds its locks; roll back and close the session "
+            "when the route raises (step 3)"
+        )
 
 
 async def test_a_commit_that_fails_is_never_answered_with_2xx(db_engine: AsyncEngine) -> None:

@@ -3,6 +3,9 @@
 Alembic runs your `alembic.ini` and `migrations/env.py` exactly as `uv run alembic …` does in
 lessons/03, only without a new process (that is ~10x faster). The URL reaches env.py the way it
 does in production: through LEDGER_DATABASE_URL and `get_settings()`.
+
+Also here: the rows the contract's CHECK constraints must accept or refuse (`rules_broken_on`), tried
+on the models' own tables and on the migrated ones.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ import asyncio
 import io
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +27,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
+from sqlalchemy import text
+from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop import database, grading
 from workshop.grading import LessonError
@@ -70,19 +77,30 @@ class Alembic:
         """The newest revision in migrations/versions."""
         return self._alembic("heads", lambda: ScriptDirectory.from_config(self.config()).get_current_head())
 
-    async def run(self, what: str, action: Callable[[Config], object], output: io.StringIO | None = None) -> None:
+    async def run(self, what: str, action: Callable[[Config], T], output: io.StringIO | None = None) -> T:
         """Run one Alembic command, e.g. `await alembic.run("upgrade head", lambda c: command.upgrade(c, "head"))`.
 
         It runs in a worker thread: env.py calls asyncio.run(), which needs a thread without a running loop.
         """
         config = self.config(output)
-        await asyncio.to_thread(self._alembic, what, lambda: action(config))
+        return await asyncio.to_thread(self._alembic, what, lambda: action(config))
 
     async def upgrade(self, target: str = "head") -> None:
-        await self.run(f"upgrade {target}", lambda config: command.upgrade(config, target))
+        await self.online(f"upgrade {target}", lambda config: command.upgrade(config, target))
 
     async def downgrade(self, target: str = "base") -> None:
-        await self.run(f"downgrade {target}", lambda config: command.downgrade(config, target))
+        await self.online(f"downgrade {target}", lambda config: command.downgrade(config, target))
+
+    async def online(self, what: str, action: Callable[[Config], T]) -> T:
+        """An Alembic command that connects: an error before it reaches the database becomes a lesson message."""
+        try:
+            return await self.run(what, action)
+        except (OSError, ArgumentError) as error:
+            raise LessonError(
+                f"Lesson {grading.lesson()}: `alembic {what}` could not reach the database of LEDGER_DATABASE_URL "
+                f"({type(error).__name__}: {_first_line(error)}); env.py's database_url() must return "
+                "get_settings().database_url, the URL the app uses (step 5)"
+            ) from None
 
     def _alembic(self, what: str, action: Callable[[], T]) -> T:
         # Run where `uv run alembic` runs: in the folder of alembic.ini, with the URL in the environment.
@@ -104,11 +122,27 @@ class Alembic:
                 _clear_settings_cache()
 
 
+def _first_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0][:200] if lines else ""
+
+
 def _clear_settings_cache() -> None:
     config = sys.modules.get("app.core.config")
     cache_clear = getattr(getattr(config, "get_settings", None), "cache_clear", None)
     if callable(cache_clear):
         cache_clear()
+
+
+# The first check that needs the migrated database builds it in its setup (`alembic upgrade head` in a process
+# of its own, seconds on a busy machine, and again after every change of migrations/): give those checks time.
+MIGRATED_DATABASE_TIMEOUT = 30
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "database_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.workshop_timeout(MIGRATED_DATABASE_TIMEOUT))
 
 
 @dataclass
@@ -156,3 +190,61 @@ def alembic_on(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[...
         return Alembic(folder or grading.folder(), url, monkeypatch)
 
     return make
+
+
+# --- the rules of the contract, as rows the tables must accept or refuse ----------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    row: str  # the row, in words
+    sql: str  # inserts it; :id is a fresh id, :account an account with 500 EUR
+    refused_by: str | None  # the constraint that must refuse it; None: the row must be accepted
+
+
+ACCOUNT = "INSERT INTO accounts (id, owner, currency, balance) VALUES (:id, 'Ada', '{currency}', {balance})"
+ENTRY = "INSERT INTO entries (id, account_id, amount) VALUES (:id, :account, {amount})"
+RULES = [
+    Rule("an account with balance 0", ACCOUNT.format(currency="EUR", balance=0), None),
+    Rule("an account with balance -1", ACCOUNT.format(currency="EUR", balance=-1), "ck_accounts_balance_not_negative"),
+    Rule(
+        "an account with currency 'EU'", ACCOUNT.format(currency="EU", balance=500), "ck_accounts_currency_is_iso_code"
+    ),
+    Rule("an entry of amount -500 (money out)", ENTRY.format(amount=-500), None),
+    Rule("an entry of amount 500 (money in)", ENTRY.format(amount=500), None),
+    Rule("an entry of amount 0", ENTRY.format(amount=0), "ck_entries_amount_not_zero"),
+]
+
+
+async def broken_rules(connection: AsyncConnection) -> list[str]:
+    """What the tables `accounts` and `entries` on `connection` get wrong about RULES, in words.
+
+    Each row goes in a SAVEPOINT of the connection's transaction; the caller rolls that transaction back.
+    """
+    account = uuid.uuid4()
+    try:
+        async with connection.begin_nested():
+            await connection.execute(text(ACCOUNT.format(currency="EUR", balance=500)), {"id": account})
+    except IntegrityError as error:
+        return [f"an account with balance 500 in EUR was refused ({_first_line(error.orig)})"]
+    wrong = []
+    for rule in RULES:
+        try:
+            async with connection.begin_nested():
+                await connection.execute(text(rule.sql), {"id": uuid.uuid4(), "account": account})
+        except IntegrityError as error:
+            said = _first_line(error.orig)
+            if rule.refused_by is None:
+                wrong.append(f"{rule.row} was refused ({said})")
+            elif rule.refused_by not in said:
+                wrong.append(f"{rule.row} was refused, but not by {rule.refused_by} ({said})")
+        else:
+            if rule.refused_by is not None:
+                wrong.append(f"{rule.row} was accepted (no {rule.refused_by})")
+    return wrong
+
+
+@pytest.fixture
+def rules_broken_on() -> Callable[[AsyncConnection], Awaitable[list[str]]]:
+    """`await rules_broken_on(connection)`: the rules of the contract its accounts and entries tables break."""
+    return broken_rules

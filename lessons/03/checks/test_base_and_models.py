@@ -6,13 +6,14 @@ migrated database too: they pass once step 6 is done.
 
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import InvalidRequestError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.schema import CreateTable
 
@@ -22,7 +23,14 @@ DIALECT = postgresql.dialect()
 
 
 def models() -> Any:
-    return load("app.models")
+    try:
+        return load("app.models")
+    except InvalidRequestError as error:  # SQLAlchemy refused a model class while app.models was imported
+        said = str(error).splitlines()[0]
+        named = ' Give every CheckConstraint a name="…": the convention makes it ck_<table>_<name>.' * (
+            "constraint_name" in said
+        )
+        raise AssertionError(f"Lesson 03: importing app.models failed: {said}{named} (steps 2-4)") from None
 
 
 def columns(table: Table) -> dict[str, tuple[str, bool, bool]]:
@@ -38,18 +46,19 @@ def test_uuid7_makes_version_7_ids_in_time_order() -> None:
     """Hint: 48 bits of Unix milliseconds first, then the version (7), the variant, random bits."""
     uuid7 = models().uuid7
     ids = []
-    for _ in range(3):
+    for _ in range(10):  # ten ids in random order are sorted by chance once in 3.6 million runs
         ids.append(uuid7())
         time.sleep(0.002)  # a new millisecond: the order must follow the clock
     assert all(isinstance(value, uuid.UUID) for value in ids), (
         f"Lesson 03: uuid7() returned {type(ids[0]).__name__}; return a uuid.UUID (step 2)"
     )
-    versions = [value.version for value in ids]
-    assert versions == [7, 7, 7], (
-        f"Lesson 03: uuid7() made ids of version {versions}; set the 4 version bits to 7 (step 2)"
-    )
     assert all(value.variant == uuid.RFC_4122 for value in ids), (
-        "Lesson 03: set the two variant bits to 0b10, the RFC 9562 variant (step 2)"
+        f"Lesson 03: uuid7() made {ids[0]}, whose variant is {ids[0].variant}; set the two variant bits (62 and 63) "
+        "to 0b10, the RFC 9562 variant (step 2)"
+    )
+    versions = [value.version for value in ids]
+    assert versions == [7] * len(ids), (
+        f"Lesson 03: uuid7() made ids of version {sorted(set(versions))}; set the 4 version bits to 7 (step 2)"
     )
     assert ids == sorted(ids), (
         "Lesson 03: ids made later sort first; put the milliseconds in the 48 most significant bits (step 2)"
@@ -144,6 +153,11 @@ def test_entries_has_the_columns_of_the_contract() -> None:
     assert targets == {("account_id", "accounts", "id")}, (
         f"Lesson 03: entries' foreign keys are {sorted(targets)}; account_id must reference accounts.id (step 4)"
     )
+    actions = sorted({str(key.ondelete or "NO ACTION").upper() for key in table.foreign_keys})
+    assert set(actions) <= {"RESTRICT", "NO ACTION"}, (
+        f"Lesson 03: entries.account_id is declared with ondelete={', '.join(actions)}: deleting an account would "
+        'take its money history with it. Money does not vanish: ondelete="RESTRICT" (step 4)'
+    )
 
 
 @pytest.mark.step(3)
@@ -155,7 +169,13 @@ async def test_a_new_account_gets_a_uuid7_id_and_a_zero_balance(db_session: Asyn
     await db_session.flush()
     time.sleep(0.002)
     db_session.add(second)
-    await db_session.flush()
+    try:
+        await db_session.flush()
+    except IntegrityError as error:
+        raise AssertionError(
+            f"Lesson 03: the second new account could not be inserted ({str(error.orig).splitlines()[0]}); both got "
+            f"the id {first.id}: pass default=uuid7, the function, not uuid7(), which runs once at import (step 3)"
+        ) from None
     assert isinstance(first.id, uuid.UUID) and first.id.version == 7, (
         f"Lesson 03: a new account got the id {first.id!r}; default=uuid7 makes a version-7 UUID (step 3)"
     )
@@ -201,4 +221,27 @@ async def test_relationships_refuse_to_load_lazily(db_session: AsyncSession) -> 
     )
     assert loaded is not None and [entry.amount for entry in loaded.entries] == [500], (
         "Lesson 03: selectinload(Account.entries) should load the account's entries; check back_populates (steps 3-4)"
+    )
+
+
+@pytest.mark.step(4)
+async def test_the_models_rules_accept_and_refuse_the_right_rows(
+    empty_database_url: str, rules_broken_on: Callable[[AsyncConnection], Awaitable[list[str]]]
+) -> None:
+    """Hint: a CHECK states what every row must satisfy: a new account has balance 0, money out is negative."""
+    metadata = models().Base.metadata
+    engine = create_async_engine(empty_database_url)
+    try:
+        async with engine.connect() as connection:
+            transaction = await connection.begin()
+            try:
+                await connection.run_sync(metadata.create_all)  # the models' own tables, in a scratch database
+                broken = await rules_broken_on(connection)
+            finally:
+                await transaction.rollback()
+    finally:
+        await engine.dispose()
+    assert not broken, (
+        f"Lesson 03: with the tables the models describe, {'; '.join(broken)}. Read the CHECK constraints of "
+        "the models again: balance >= 0, a 3-letter currency, an amount that is not 0 (steps 3-4)"
     )
