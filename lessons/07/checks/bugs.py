@@ -225,4 +225,44 @@ SEEDED_BUGS = [
             ),
         ),
     ),
+    # The repositories: what only a test of the repository itself sees.
+    SeededBug(
+        step=3,
+        name="statement-oldest-first",
+        path="app/crud/entries.py",
+        find=".order_by(Entry.created_at.desc(), Entry.id.desc())",
+        replace=".order_by(Entry.created_at, Entry.id)",
+        missed="an account's statement listed its entries oldest first",
+        hints=(
+            "Which order does EntryRepository promise for an account's entries, and which test would see it change?",
+            "Add entries with EntryRepository and expect for_account to return them newest first (largest id first "
+            "within one transaction).",
+        ),
+    ),
+    SeededBug(
+        step=3,
+        name="statement-ignores-offset",
+        path="app/crud/entries.py",
+        find="            .limit(limit)\n            .offset(offset)\n",
+        replace="            .limit(limit)\n",
+        missed="the second page of an account's statement repeated the first",
+        hints=(
+            "A statement comes in pages; which of your tests reads a second one?",
+            "Write three entries and read for_account with limit=2 at offsets 0 and 2: expect two, then the third.",
+        ),
+    ),
+    SeededBug(
+        step=3,
+        name="repository-commits",
+        path="app/crud/accounts.py",
+        find="        await self.session.flush()\n        return account\n",
+        replace="        await self.session.commit()\n        return account\n",
+        missed="opening an account committed the transaction half-way through a request",
+        hints=(
+            "Repositories flush and never commit: the request's session dependency commits, once. Which test would "
+            "notice a repository committing?",
+            "In a repository test, replace session.commit with a function that fails (monkeypatch), then add an "
+            "account and expect it to have an id.",
+        ),
+    ),
 ]

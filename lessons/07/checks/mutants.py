@@ -209,7 +209,12 @@ MUTANTS = [
                 '    assert [account["id"] for account in second.json()["items"]] == ids[2:]\n',
                 '    assert {account["id"] for account in first.json()["items"] + second.json()["items"]} <= set(ids)\n',
                 API_A,
-            )
+            ),
+            Edit(
+                "    assert [[account.id for account in page] for page in pages] == [in_order[0:2], in_order[2:4], in_order[4:]]\n",
+                "    assert {account.id for page in pages for account in page} <= set(in_order)\n",
+                "tests/test_repositories.py",
+            ),
         ],
         killed_by=[bug("accounts-page-skips-one")],
         says="skipped some accounts",
@@ -369,5 +374,93 @@ MUTANTS += [
         killed_by=["test_your_code_is_ruff_and_mypy_strict_clean"],
         says="F401",
         why="an import nothing uses is dead code ruff reports on every run",
+    ),
+]
+
+REPOSITORIES = "tests/test_repositories.py"
+
+# Repository tests (step 3) and the coverage floors (step 6).
+MUTANTS += [
+    Mutant(
+        "statement-compared-as-a-set",
+        path=REPOSITORIES,
+        find="    assert [entry.id for entry in found] == sorted((entry.id for entry in written), reverse=True)\n",
+        replace="    assert {entry.id for entry in found} == {entry.id for entry in written}\n",
+        also=[
+            Edit(
+                "    assert [entry.id for entry in first] == newest_first[:2]\n"
+                "    assert [entry.id for entry in second] == newest_first[2:]\n",
+                "    assert (len(first), len(second)) == (2, 1)\n",
+                REPOSITORIES,
+            )
+        ],
+        killed_by=[bug("statement-oldest-first")],
+        says="oldest first",
+        why="a set has no order: the test cannot see the statement turned upside down",
+    ),
+    Mutant(
+        "statement-first-page-only",
+        path=REPOSITORIES,
+        find="    assert [entry.id for entry in second] == newest_first[2:]\n",
+        replace="",
+        killed_by=[bug("statement-ignores-offset")],
+        says="second page",
+        why="a test that reads one page cannot see the offset ignored",
+    ),
+    Mutant(
+        "commit-never-watched",
+        path=REPOSITORIES,
+        find='    monkeypatch.setattr(session, "commit", no_commit)\n',
+        replace="",
+        killed_by=[bug("repository-commits")],
+        says="committed the transaction",
+        why="inside the test's savepoints a commit changes nothing visible: only a spy on commit sees it",
+    ),
+    Mutant(
+        "transfer-amount-rule-tested-only-over-http",
+        path=SERVICES_T,
+        find='@pytest.mark.parametrize("amount", [0, -100])\nasync def test_a_transfer_of_nothing_or_less_is_refused(\n'
+        "    accounts: AccountService, transfers: TransferService, amount: int\n"
+        ") -> None:\n"
+        "    source, target = await funded(accounts, 500), await funded(accounts, 0)\n\n"
+        "    with pytest.raises(InvalidAmount):\n"
+        "        await transfers.transfer(source_id=source.id, target_id=target.id, amount=amount)\n",
+        replace="",
+        killed_by=["test_your_tests_run_every_line_of_the_transfer_service"],
+        says="transfers.py",
+        why="HTTP refuses a zero amount before the service runs: the service's own rule is never run, never tested",
+    ),
+    Mutant(
+        "only-http-transfers-tested",
+        path=SERVICES_A,
+        find="from app.services.errors import AccountNotFound, InvalidAmount\n",
+        replace='from app.services.errors import AccountNotFound, InvalidAmount\n\npytestmark = pytest.mark.skip(reason="later")\n',
+        also=[
+            Edit(
+                "from app.services.transfers import TransferService\n",
+                'from app.services.transfers import TransferService\n\npytestmark = pytest.mark.skip(reason="later")\n',
+                SERVICES_T,
+            ),
+            Edit(
+                'ACCOUNTS = "/api/v1/accounts"\n',
+                'ACCOUNTS = "/api/v1/accounts"\npytestmark = pytest.mark.skip(reason="later")\n',
+                API_A,
+            ),
+            Edit("import httpx\n", "import httpx\nimport pytest\n", API_A),
+            Edit(
+                'ACCOUNTS = "/api/v1/accounts"\n',
+                'ACCOUNTS = "/api/v1/accounts"\npytestmark = pytest.mark.skip(reason="later")\n',
+                COMMITTED,
+            ),
+            Edit("import httpx\n", "import httpx\nimport pytest\n", COMMITTED),
+            Edit(
+                "from app.models import Account, Entry\n",
+                'from app.models import Account, Entry\n\npytestmark = pytest.mark.skip(reason="later")\n',
+                REPOSITORIES,
+            ),
+        ],
+        killed_by=["test_your_tests_run_at_least_90_percent_of_the_repositories"],
+        says="app/crud",
+        why="a suite that tests transfers over HTTP and nothing else leaves the repositories' pages and statements unrun",
     ),
 ]

@@ -101,4 +101,20 @@ REWRITES = [
         "        except Exception as error:\n            await session.rollback()\n            raise error\n",
         "app/dependencies/session.py",
     ),
+    # crud/: the same ORDER BY in two calls, offset before limit, a flush of just the new object.
+    Edit(
+        ".order_by(Entry.created_at.desc(), Entry.id.desc())",
+        ".order_by(Entry.created_at.desc()).order_by(Entry.id.desc())",
+        "app/crud/entries.py",
+    ),
+    Edit(
+        "            .limit(limit)\n            .offset(offset)\n",
+        "            .offset(offset)\n            .limit(limit)\n",
+        "app/crud/entries.py",
+    ),
+    Edit(
+        "        await self.session.flush()\n        return account\n",
+        "        await self.session.flush([account])\n        return account\n",
+        "app/crud/accounts.py",
+    ),
 ]

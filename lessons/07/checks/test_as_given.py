@@ -24,21 +24,47 @@ async def test_your_tests_pass_on_the_app_as_given(graded: seeded.Grading) -> No
     )
 
 
-@pytest.mark.step(6)
-async def test_your_tests_run_at_least_90_percent_of_the_services(graded: seeded.Grading) -> None:
-    """Hint: `uv run coverage run --source=lessons/07/app/services -m pytest lessons/07/tests`,
-    then `uv run coverage report -m` lists the lines no test runs.
-    """
+def coverage_of(graded: seeded.Grading, prefix: str) -> tuple[float, str]:
+    """(percent of `prefix`'s lines your tests run, "file lines …; …" of those they never run)."""
     passes_as_given(graded, "coverage is measured")
     measured = graded.coverage
     assert measured is not None, (
         "Lesson 07: coverage recorded nothing while your tests ran; run them under coverage yourself to see why "
         "(step 6)"
     )
-    never_run = "; ".join(f"{path} lines {lines}" for path, lines in measured.missing.items())
-    assert measured.percent >= COVERAGE_FLOOR, (
-        f"Lesson 07: your tests run {measured.percent:.0f}% of the lines in app/services; at least {COVERAGE_FLOOR}% "
+    percent, missing = measured.of(prefix)
+    return percent, "; ".join(f"{path} lines {lines}" for path, lines in missing.items())
+
+
+@pytest.mark.step(6)
+async def test_your_tests_run_at_least_90_percent_of_the_services(graded: seeded.Grading) -> None:
+    """Hint: `cd lessons/07 && uv run pytest tests --cov` lists the lines no test runs."""
+    percent, never_run = coverage_of(graded, "app/services")
+    assert percent >= COVERAGE_FLOOR, (
+        f"Lesson 07: your tests run {percent:.0f}% of the lines in app/services; at least {COVERAGE_FLOOR}% "
         f"expected. Never run: {never_run}. Each is a rule or a branch no test exercises (step 6)"
+    )
+
+
+@pytest.mark.step(6)
+async def test_your_tests_run_at_least_90_percent_of_the_repositories(graded: seeded.Grading) -> None:
+    """Hint: a repository test calls AccountRepository or EntryRepository on the test's `session` and reads what
+    they return: a page, an order, None.
+    """
+    percent, never_run = coverage_of(graded, "app/crud")
+    assert percent >= COVERAGE_FLOOR, (
+        f"Lesson 07: your tests run {percent:.0f}% of the lines in app/crud; at least {COVERAGE_FLOOR}% expected. "
+        f"Never run: {never_run} (steps 3 and 6)"
+    )
+
+
+@pytest.mark.step(6)
+async def test_your_tests_run_every_line_of_the_transfer_service(graded: seeded.Grading) -> None:
+    """Hint: the transfer service moves the money: every rule in it, and the replay of a key, needs a test."""
+    percent, never_run = coverage_of(graded, "app/services/transfers.py")
+    assert percent == 100, (
+        f"Lesson 07: your tests run {percent:.1f}% of app/services/transfers.py; where money moves, every line is "
+        f"tested. Never run: {never_run} (step 6)"
     )
 
 
