@@ -405,3 +405,53 @@ MUTANTS = [
         why="the same engine per request, seen through the real app: the lifespan's pool is never used",
     ),
 ]
+
+# The layer rule (test_the_layers.py) and the stack's own bar (test_code_quality.py).
+MUTANTS += [
+    Mutant(
+        "sessionmaker-read-from-the-request-in-core",
+        path="app/core/database.py",
+        find="logger = logging.getLogger(__name__)\n",
+        replace="logger = logging.getLogger(__name__)\n\n\n"
+        "def sessionmaker_of(request: Request) -> async_sessionmaker[AsyncSession]:\n"
+        "    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker\n"
+        "    return factory\n",
+        also=[
+            Edit(
+                "from sqlalchemy import text\n",
+                "from fastapi import Request\nfrom sqlalchemy import text\n",
+                "app/core/database.py",
+            )
+        ],
+        killed_by=["test_the_database_setup_knows_nothing_of_http"],
+        says="imports fastapi",
+        why="core/ is below HTTP: with FastAPI there, Alembic and scripts drag the web framework in",
+    ),
+    Mutant(
+        "database-setup-imports-the-dependency",
+        path="app/core/database.py",
+        find="from app.core.config import Settings\n",
+        replace="from app.core.config import Settings\nfrom app.dependencies.session import SessionDep  # noqa: F401\n",
+        killed_by=["test_the_database_setup_knows_nothing_of_http"],
+        says="core is below every other layer",
+        why="an import cycle in waiting: the dependency layer builds on core, never the other way round",
+    ),
+    Mutant(
+        "untyped-engine-helper",
+        path="app/core/database.py",
+        find="logger = logging.getLogger(__name__)\n",
+        replace="logger = logging.getLogger(__name__)\n\n\ndef pool_of(settings):\n    return settings.db_pool_size\n",
+        killed_by=["test_your_code_is_ruff_and_mypy_strict_clean"],
+        says="missing a type annotation",
+        why="mypy --strict refuses an untyped function: its callers get no checking at all",
+    ),
+    Mutant(
+        "unused-import-left-behind",
+        path="app/dependencies/session.py",
+        find="from fastapi import Depends, Request\n",
+        replace="from fastapi import Depends, HTTPException, Request\n",
+        killed_by=["test_your_code_is_ruff_and_mypy_strict_clean"],
+        says="F401",
+        why="an import nothing uses is dead code ruff reports on every run",
+    ),
+]

@@ -344,3 +344,50 @@ MUTANTS = [
         why="accounts cannot go while entries still point at it: the downgrade fails halfway",
     ),
 ]
+
+# The layer rule (test_the_layers.py) and the stack's own bar (test_code_quality.py).
+MUTANTS += [
+    Mutant(
+        "model-reads-the-settings",
+        path="app/models/account.py",
+        find="    currency: Mapped[str] = mapped_column(String(3))\n",
+        replace="    currency: Mapped[str] = mapped_column(String(3), default=lambda: get_settings().app_name[:3].upper())\n",
+        also=[
+            Edit(
+                "from app.models.base import Base, uuid7\n",
+                "from app.core.config import get_settings\nfrom app.models.base import Base, uuid7\n",
+                "app/models/account.py",
+            )
+        ],
+        killed_by=["test_the_models_import_no_other_layer"],
+        says="models import no other layer",
+        why="a table that reads the settings cannot be imported by Alembic or a script without a configured app",
+    ),
+    Mutant(
+        "model-imports-a-schema",
+        path="app/models/entry.py",
+        find="from app.models.base import Base, uuid7\n",
+        replace="from app.models.base import Base, uuid7\nfrom app.schemas import __doc__ as _layers  # noqa: F401\n",
+        killed_by=["test_the_models_import_no_other_layer"],
+        says="app.schemas",
+        why="the DTOs sit above the tables; a model that imports one ties the database to the API's shape",
+    ),
+    Mutant(
+        "untyped-id-helper",
+        path="app/models/base.py",
+        find="def uuid7() -> uuid.UUID:\n",
+        replace="def now_ms():\n    return time.time_ns() // 1_000_000\n\n\ndef uuid7() -> uuid.UUID:\n",
+        killed_by=["test_your_code_is_ruff_and_mypy_strict_clean"],
+        says="missing a return type annotation",
+        why="mypy --strict refuses an untyped function: its callers get no checking at all",
+    ),
+    Mutant(
+        "unused-import-left-behind",
+        path="app/models/entry.py",
+        find="from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, func\n",
+        replace="from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, func\n",
+        killed_by=["test_your_code_is_ruff_and_mypy_strict_clean"],
+        says="F401",
+        why="an import nothing uses is dead code ruff reports on every run",
+    ),
+]

@@ -1,0 +1,71 @@
+"""The lesson texts match the checks: every `uv run pytest lessons/NN …` a README promises a count for
+selects that many checks, a narrowed run says "selected", and every "(step N)" names a step."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from workshop import runner
+from workshop.lessons import REPO, Lesson, all_lessons
+
+LESSONS = list(all_lessons())
+COMMAND = re.compile(r"`uv run pytest (lessons/\d\d[^`]*)`")
+COUNT = re.compile(r"`(?:Lesson \d\d: )?(\d+)/(\d+) (selected )?checks pass")
+
+
+def promises(lesson: Lesson) -> list[tuple[str, int, bool]]:
+    """(the pytest arguments, the number of checks promised, says "selected"?) for each check line."""
+    found = []
+    for paragraph in (lesson.path / "README.md").read_text(encoding="utf-8").split("\n\n"):
+        command, count = COMMAND.search(paragraph), COUNT.search(paragraph)
+        if command and count and "lessons/" in command.group(1):
+            found.append((command.group(1), int(count.group(2)), bool(count.group(3))))
+    return found
+
+
+def collected(arguments: str) -> tuple[int, int]:
+    """(selected, in the lesson) for `pytest ARGUMENTS --collect-only`, run from the repository root."""
+    done = runner.run_pytest([*shlex.split(arguments), "--collect-only", "-q", "-p", "no:cacheprovider"], cwd=REPO)
+    selected = re.search(r"(\d+)(?:/(\d+))? tests? collected", done.output)
+    assert selected, done.output[-2000:]
+    total = int(selected.group(2) or selected.group(1))
+    return int(selected.group(1)), total
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda found: found.number)
+def test_every_count_a_readme_promises_is_what_the_checks_select(lesson: Lesson) -> None:
+    wrong = []
+    for arguments, promised, says_selected in promises(lesson):
+        selected, total = collected(arguments)
+        narrowed = selected < total
+        if selected != promised:
+            wrong.append(f"`uv run pytest {arguments}` selects {selected} checks, the README says {promised}")
+        elif narrowed != says_selected:
+            wrong.append(
+                f"`uv run pytest {arguments}`: say `{promised}/{promised} selected checks pass`"
+                if narrowed
+                else f"`uv run pytest {arguments}` runs the whole lesson: no 'selected'"
+            )
+    assert wrong == [], f"lessons/{lesson.number}/README.md:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda found: found.number)
+def test_every_step_a_check_or_a_stub_names_exists(lesson: Lesson) -> None:
+    readme = (lesson.path / "README.md").read_text(encoding="utf-8")
+    steps = {int(number) for number in re.findall(r"^## Step (\d+) ", readme, flags=re.MULTILINE)}
+    sources = sorted((lesson.path / "checks").glob("*.py")) + sorted((REPO / "solutions" / lesson.number).rglob("*"))
+    wrong = []
+    for path in sources:
+        if not path.is_file() or "__pycache__" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for match in re.finditer(r"\(steps? (\d+)(?:(?:,| and|-|\u2013| to) ?(\d+))*", text):
+            for number in (int(group) for group in match.groups() if group):
+                if number not in steps:
+                    line = text.count("\n", 0, match.start()) + 1
+                    wrong.append(f"{Path(path).relative_to(REPO)}:{line}: step {number}")
+    assert wrong == [], f"steps that lessons/{lesson.number}/README.md does not have:\n" + "\n".join(wrong)
