@@ -69,3 +69,16 @@ def test_every_step_a_check_or_a_stub_names_exists(lesson: Lesson) -> None:
                     line = text.count("\n", 0, match.start()) + 1
                     wrong.append(f"{Path(path).relative_to(REPO)}:{line}: step {number}")
     assert wrong == [], f"steps that lessons/{lesson.number}/README.md does not have:\n" + "\n".join(wrong)
+
+
+def test_every_check_the_docs_name_exists() -> None:
+    names = set()
+    for path in (REPO / "lessons").glob("*/checks/test_*.py"):
+        names |= set(re.findall(r"^(?:async )?def (test_\w+)\(", path.read_text(encoding="utf-8"), flags=re.MULTILINE))
+    missing = {
+        f"{page.relative_to(REPO)}: {name}"
+        for page in sorted((REPO / "docs").glob("*.md"))
+        for name in re.findall(r"`(test_\w+)`", page.read_text(encoding="utf-8"))
+        if name not in names
+    }
+    assert missing == set(), "checks named in the docs that no lesson has:\n" + "\n".join(sorted(missing))

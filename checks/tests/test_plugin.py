@@ -77,7 +77,7 @@ def test_a_syntax_error_in_a_learner_file_names_file_and_line(tmp_path: Path) ->
     assert {check["kind"] for check in run.checks.values()} == {"teaching"}, run.output
     assert "lessons/01/app/core/config.py:30: Python cannot read this file" in run.output
     assert run.collection_errors == []
-    assert "Lesson 01: 0/30 checks pass" in run.output
+    assert f"Lesson 01: 0/{len(run.checks)} checks pass" in run.output
 
 
 def test_a_hung_check_fails_with_a_message_within_the_timeout(tmp_path: Path) -> None:
