@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from workshop.authoring.verify import write_solution_tree
 from workshop.lessons import REPO, lesson
-from workshop.verify import write_solution_tree
 
 
 def timed(command: list[str], cwd: Path, expect: set[int]) -> float:

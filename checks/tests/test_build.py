@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from workshop.build import MarkerError, parse_regions, solved, starter
+from workshop.authoring.build import MarkerError, parse_regions, solved, starter
 
 SOURCE = '''def total(a: int, b: int) -> int:
     """Add."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -12,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from workshop.verify import run_checks
+from workshop.authoring.verify import run_checks
+from workshop.results import RunReport
 
 Workshop = Callable[..., subprocess.CompletedProcess[str]]  # the `workshop` fixture of conftest.py
 CONFIG = Path("lessons/01/app/core/config.py")
@@ -105,7 +105,7 @@ def test_a_database_that_is_down_gets_a_fix_not_a_traceback(workshop: Workshop) 
 def test_only_a_whole_lesson_run_counts_as_progress(repo_copy: Path) -> None:
     env = {**os.environ, "WORKSHOP_ROOT": str(repo_copy)}
     one_file = next((repo_copy / "lessons/00/checks").glob("test_*.py"))
-    progress = repo_copy / ".workshop/progress.json"
+    progress = repo_copy / ".workshop/results/00.json"
     # A narrowed run (one check, -k) deselects checks of the lesson: it is not the lesson's progress.
     for target in ([f"{one_file}::test_the_module_exposes_app_for_uvicorn"], ["lessons/00", "-k", "health"]):
         done = subprocess.run(
@@ -125,14 +125,15 @@ def test_only_a_whole_lesson_run_counts_as_progress(repo_copy: Path) -> None:
         capture_output=True,
         timeout=300,
     )
-    assert json.loads(progress.read_text())["00"]["total"] == 12
+    recorded = RunReport.from_json(progress.read_text())
+    assert (recorded.lesson, recorded.total, len(recorded.checks), recorded.narrowed) == ("00", 12, 12, False)
 
 
 def test_verify_records_no_learner_progress(repo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WORKSHOP_ROOT", str(repo_copy))
     run = run_checks(repo_copy / "lessons" / "00")  # as `workshop verify` and the invariants run a starter
     assert run.checks, run.output
-    assert not (repo_copy / ".workshop/progress.json").exists()
+    assert not (repo_copy / ".workshop/results").exists()
 
 
 def test_hint_reveals_one_more_level_each_time(workshop: Workshop, repo_copy: Path) -> None:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from workshop import docker
+from workshop.graders import docker
 from workshop.lessons import REPO, SOLUTIONS
 
 COMPOSE = REPO / "docker-compose.yml"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from workshop import database
-from workshop.verify import run_checks
+from workshop.authoring.verify import run_checks
 
 FIXTURE = Path(__file__).parent / "fixtures" / "migrated"
 TEMPLATES_43 = f"{database.TEMPLATE_PREFIX}{database.checkout_id()}_43_"  # this checkout's templates of lesson 43
@@ -129,7 +129,7 @@ def test_a_migration_that_fails_is_a_lesson_message(tmp_path: Path) -> None:
     version = folder / "migrations" / "versions" / "0001_notes.py"
     version.write_text(version.read_text().replace('"notes"', '"notes", sa.Column("id", sa.Integer)', 1))
     run = run_checks(folder)
-    kinds = {check["kind"] for check in run.checks.values()}
+    kinds = {check.kind for check in run.checks}
     assert kinds == {"teaching"}, run.output
     assert "Lesson 43: `alembic upgrade head` failed on a fresh database" in run.output
 
@@ -144,8 +144,8 @@ def test_two_checkouts_and_other_migrations_run_at_once_without_touching_each_ot
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    from workshop.authoring.verify import Run, write_solution_tree
     from workshop.lessons import lesson
-    from workshop.verify import Run, write_solution_tree
 
     def variant(root: Path, label: str) -> Path:
         folder = write_solution_tree(lesson("05"), root)

@@ -2,9 +2,9 @@
 
 The full versions are commands (README, "For maintainers"):
 
-    uv run python -m workshop.loadtest.storm      # >= 10,000 transfers from 32 clients
-    uv run python -m workshop.loadtest.fuzz       # schemathesis, >= 1000 generated cases
-    uv run python -m workshop.loadtest.bench      # req/s, p50 and p99 against a raw baseline
+    uv run python -m loadtest.storm      # >= 10,000 transfers from 32 clients
+    uv run python -m loadtest.fuzz       # schemathesis, >= 1000 generated cases
+    uv run python -m loadtest.bench      # req/s, p50 and p99 against a raw baseline
 
 Each test serves the final stage with uvicorn on a free local port, against a database of its own.
 """
@@ -18,12 +18,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from loadtest import stack
+from loadtest.fuzz import CHECKS, fuzz
+from loadtest.storm import storm
 
 from workshop import database
 from workshop.lessons import Lesson
-from workshop.loadtest import stack
-from workshop.loadtest.fuzz import CHECKS, fuzz
-from workshop.loadtest.storm import storm
 
 # Upgrade, downgrade to nothing, upgrade again, then ask autogenerate for any difference left.
 ROUND_TRIP = """

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from workshop import build
+from workshop.authoring import build
+from workshop.authoring.verify import Run, prove, run_checks, solution_tree
 from workshop.lessons import Lesson, all_lessons
-from workshop.verify import Run, prove, run_checks, solution_tree
 
 LESSONS = list(all_lessons())
 SOLUTION_RUNS = 3  # verdicts do not flicker: every solution passes this many times in a row
@@ -59,7 +59,7 @@ def test_every_check_has_a_step_of_its_readme(lesson: Lesson) -> None:
     run = solution_runs(lesson)[0]
     readme = (lesson.path / "README.md").read_text(encoding="utf-8")
     steps = {int(number) for number in re.findall(r"^## Step (\d+) ", readme, flags=re.MULTILINE)}
-    wrong = {check["name"]: check["step"] for check in run.checks.values() if check["step"] not in steps}
+    wrong = {check.name: check.step for check in run.checks if check.step not in steps}
     assert wrong == {}, f"checks without a step marker naming a step of lessons/{lesson.number}/README.md"
 
 

@@ -16,8 +16,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from workshop import database
+from workshop.authoring.verify import write_solution_tree
 from workshop.lessons import LESSONS, lesson, lesson_of_path
-from workshop.verify import write_solution_tree
 
 NOTEBOOKS = sorted(LESSONS.glob("*/*.ipynb"))
 

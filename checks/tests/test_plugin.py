@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from workshop.authoring.verify import run_checks, write_solution_tree
 from workshop.lessons import REPO, lesson
-from workshop.verify import run_checks, write_solution_tree
 
 SYNTHETIC = """
 import pytest
@@ -48,7 +48,7 @@ def _synthetic_lesson(tmp_path: Path) -> Path:
 
 def test_failures_are_classified_and_lesson_failures_take_one_line(tmp_path: Path) -> None:
     run = run_checks(_synthetic_lesson(tmp_path))
-    kinds = {check["name"]: (check["outcome"], check["kind"]) for check in run.checks.values()}
+    kinds = {check.name: (check.outcome, check.kind) for check in run.checks}
     assert kinds == {
         "test_todo_inside_an_exception_group": ("failed", "todo"),
         "test_teaching_assertion": ("failed", "teaching"),
@@ -74,9 +74,9 @@ def test_a_syntax_error_in_a_learner_file_names_file_and_line(tmp_path: Path) ->
     lines[29] = "    app_name: str = 'Ledger"  # an unclosed string on line 30
     config.write_text("\n".join(lines) + "\n")
     run = run_checks(folder)
-    assert {check["kind"] for check in run.checks.values()} == {"teaching"}, run.output
+    assert {check.kind for check in run.checks} == {"teaching"}, run.output
     assert "lessons/01/app/core/config.py:30: Python cannot read this file" in run.output
-    assert run.collection_errors == []
+    assert run.report.collection_errors == []
     assert f"Lesson 01: 0/{len(run.checks)} checks pass" in run.output
 
 
@@ -87,9 +87,9 @@ def test_a_hung_check_fails_with_a_message_within_the_timeout(tmp_path: Path) ->
     started = time.monotonic()
     run = run_checks(folder, "-k", "cached", "-o", "workshop_timeout=2")
     elapsed = time.monotonic() - started
-    (check,) = run.checks.values()
-    assert (check["outcome"], check["kind"]) == ("failed", "teaching")
-    assert "did not finish within 2 s" in check["message"]
+    (check,) = run.checks
+    assert (check.outcome, check.kind) == ("failed", "teaching")
+    assert "did not finish within 2 s" in check.message
     assert elapsed < 10
 
 
@@ -101,7 +101,7 @@ def test_a_check_can_ask_for_its_own_timeout(tmp_path: Path) -> None:
         "@pytest.mark.workshop_timeout(3)\ndef test_slow_but_allowed():\n    time.sleep(1.5)\n"
     )
     run = run_checks(folder, "-k", "slow", "-o", "workshop_timeout=0.5")
-    outcomes = {check["name"]: check["outcome"] for check in run.checks.values()}
+    outcomes = {check.name: check.outcome for check in run.checks}
     assert outcomes == {"test_slow": "failed", "test_slow_but_allowed": "passed"}, run.output
     assert "did not finish within 1 s" in run.output
 
@@ -135,8 +135,8 @@ def test_a_lessons_own_test_suite_is_not_a_check_and_runs_as_plain_pytest(tmp_pa
     # A learner's broken conftest.py in their suite cannot break the run of the lesson's checks.
     (suite / "conftest.py").write_text("def value(:\n")
     run = run_checks(folder)
-    assert [check["name"] for check in run.checks.values()] == ["test_a_check"], run.output
-    assert run.collection_errors == [] and "Lesson 42: 1/1 checks pass" in run.output
+    assert [check.name for check in run.checks] == ["test_a_check"], run.output
+    assert run.report.collection_errors == [] and "Lesson 42: 1/1 checks pass" in run.output
 
     # Run on its own, the suite imports `app` at the top of its conftest, and reports as plain pytest does.
     (suite / "conftest.py").write_text(
@@ -208,7 +208,7 @@ def _ordered_lesson(tmp_path: Path) -> Path:
 
 def test_checks_run_in_step_order_and_next_is_the_lowest_failing_step(tmp_path: Path) -> None:
     run = run_checks(_ordered_lesson(tmp_path))
-    assert [(check["name"], check["step"]) for check in run.checks.values()] == [
+    assert [(check.name, check.step) for check in run.checks] == [
         ("test_a_step_one_check", 1),
         ("test_a_refused_transfer", 1),
         ("test_b_written_first_in_the_file_but_step_two", 2),
@@ -221,22 +221,19 @@ def test_checks_run_in_step_order_and_next_is_the_lowest_failing_step(tmp_path: 
 
 def test_pytest_fail_with_a_lesson_message_and_unexpected_errors_teach(tmp_path: Path) -> None:
     run = run_checks(_ordered_lesson(tmp_path))
-    checks = {check["name"]: check for check in run.checks.values()}
-    assert checks["test_a_step_one_check"]["kind"] == "teaching"
+    checks = {check.name: check for check in run.checks}
+    assert checks["test_a_step_one_check"].kind == "teaching"
     refused = checks["test_a_refused_transfer"]
-    assert refused["kind"] == "teaching", run.output
-    assert (
-        refused["message"]
-        == (
-            "lessons/42/app/errors.py:0: "[:0]  # the raise site is in the check here, not in the app
-            + "Lesson 42: expected a refused transfer, but your code raised InsufficientFunds: "
-            "account 7 holds 100, less than the 101 requested (step 1)"
-        )
+    assert refused.kind == "teaching", run.output
+    # Raised in the check itself here, so no learner file:line comes first.
+    assert refused.message == (
+        "Lesson 42: expected a refused transfer, but your code raised InsufficientFunds: "
+        "account 7 holds 100, less than the 101 requested (step 1)"
     )
     database = checks["test_a_database_refusal"]
-    assert database["kind"] == "teaching"
-    assert "the database refused a statement with IntegrityError" in database["message"]
-    assert "ck_accounts_balance_not_negative" in database["message"] and database["message"].endswith("(step 3)")
+    assert database.kind == "teaching"
+    assert "the database refused a statement with IntegrityError" in database.message
+    assert "ck_accounts_balance_not_negative" in database.message and database.message.endswith("(step 3)")
 
 
 def test_a_narrowed_run_says_so_and_never_says_well_done(tmp_path: Path) -> None:
@@ -245,7 +242,7 @@ def test_a_narrowed_run_says_so_and_never_says_well_done(tmp_path: Path) -> None
     assert "Lesson 42: 1/1 selected checks pass (5 in lesson 42)" in one.output
     assert "Well done" not in one.output and "Now the whole lesson: uv run pytest lessons/42" in one.output
     check = run_checks(folder, "--workshop-checks", "test_passes,test_a_step_one_check")
-    assert [c["name"] for c in check.checks.values()] == ["test_a_step_one_check", "test_passes"]
+    assert [c.name for c in check.checks] == ["test_a_step_one_check", "test_passes"]
     assert "Lesson 42: 1/2 selected checks pass (5 in lesson 42)" in check.output
     node = run_checks(Path(f"{folder}/checks/test_ordered.py::test_passes"))
     assert "1/1 selected checks pass (5 in lesson 42)" in node.output, node.output

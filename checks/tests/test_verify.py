@@ -10,7 +10,7 @@ from pathlib import Path
 Workshop = Callable[..., subprocess.CompletedProcess[str]]
 
 MUTANTS = """
-from workshop.mutants import Mutant
+from workshop.authoring.mutants import Mutant
 
 MUTANTS = [
     Mutant(

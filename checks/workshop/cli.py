@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
+from typing import Annotated, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,7 +22,8 @@ from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
-from workshop import build, database, docker
+from workshop import database, docker_engine, results
+from workshop.authoring import build
 from workshop.lessons import REPO, STATE, Lesson, LessonNotFound, all_lessons, lesson
 from workshop.safety import replace_files
 
@@ -73,34 +74,25 @@ def _pytest(folder: Path, *args: str) -> int:
 # --- the learner's loop ----------------------------------------------------------------------
 
 
-def _progress() -> dict[str, dict[str, Any]]:
-    path = STATE / "progress.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 @app.callback()
 @friendly
 def dashboard(context: typer.Context) -> None:
     """Show each lesson's progress and the next step."""
     if context.invoked_subcommand is not None:
         return
-    progress = _progress()
+    progress = results.latest()  # the last whole-lesson run of each lesson
     table = Table(title="Ledger workshop", title_justify="left")
     for column in ("lesson", "title", "checks", "state"):
         table.add_column(column)
     upcoming: Lesson | None = None
     for found in all_lessons():
-        record = progress.get(found.number)
-        if record is None:
+        run = progress.get(found.number)
+        if run is None:
             checks, state = "-", "not started"
         else:
-            checks = f"{record['passed']}/{record['total']}"
-            state = "[green]done ✓[/green]" if record["passed"] == record["total"] else "in progress"
-        if upcoming is None and (record is None or record["passed"] != record["total"]):
+            checks = f"{run.passed}/{len(run.graded)}"
+            state = "[green]done ✓[/green]" if run.done else "in progress"
+        if upcoming is None and (run is None or not run.done):
             upcoming = found
         table.add_row(found.number, found.title, checks, state)
     console.print(table)
@@ -143,22 +135,21 @@ def watch(number: LessonArg) -> None:
 @friendly
 def hint(number: LessonArg) -> None:
     """Show the next failing check of a lesson and its hint; each call reveals one more hint for it."""
-    from workshop.verify import run_checks
+    from workshop.authoring.verify import run_checks
 
     found = lesson(number)
     with console.status(f"Running lesson {found.number}'s checks…"):
         run = run_checks(found.path)
-    failing = [check for check in run.checks.values() if check["outcome"] == "failed"]  # in step order
-    if not failing:
+    first = run.report.next_failing()  # the lowest README step that fails
+    if first is None:
         console.print(f"Lesson {found.number}: {run.passed}/{len(run.checks)} checks pass. Nothing to hint at!")
         return
-    first = failing[0]
-    console.print(f"[bold]Next check:[/bold] {escape(first['name'])}\n  {escape(first['message'])}", soft_wrap=True)
-    if first["hint"]:
-        console.print(f"[cyan]Hint:[/cyan] {escape(first['hint'])}", soft_wrap=True)
-    levels = hint_levels(found).get(first["name"], [])
+    console.print(f"[bold]Next check:[/bold] {escape(first.name)}\n  {escape(first.message)}", soft_wrap=True)
+    if first.hint:
+        console.print(f"[cyan]Hint:[/cyan] {escape(first.hint)}", soft_wrap=True)
+    levels = hint_levels(found).get(first.name, [])
     if levels:
-        shown = _reveal(found.number, first["name"], len(levels))
+        shown = _reveal(found.number, first.name, len(levels))
         for index, text in enumerate(levels[:shown], 1):
             console.print(f"[cyan]Hint {index} of {len(levels)}:[/cyan] {escape(text)}", soft_wrap=True)
         if shown < len(levels):
@@ -344,7 +335,7 @@ def doctor() -> None:
             report(True, "port 8000", "free (for `workshop serve`)")
         except OSError:
             report(None, "port 8000", "in use", "stop the other server, or `uv run workshop serve NN --port 8001`")
-    engine = docker.engine()
+    engine = docker_engine.engine()
     report(
         True if engine.running and engine.compose else None,
         "Docker (optional)",
@@ -493,7 +484,7 @@ def verify(
     ] = None,
 ) -> None:
     """Prove each starter fails for a lesson reason, each solution passes, and every mutant is killed."""
-    from workshop.verify import prove
+    from workshop.authoring.verify import prove
 
     if repeat < 1:
         fail("--repeat needs a number of runs, 1 or more.")
@@ -532,9 +523,9 @@ def verify(
         for verdict in proof.mutants:
             console.rule(f"mutant {escape(verdict.mutant.name)}: {escape(verdict.mutant.why)}")
             for run in verdict.runs[:1]:
-                for check in run.checks.values():
-                    said = f" ({check['kind']}): {check['message']}" if check["outcome"] == "failed" else ""
-                    console.print(f"  {escape(check['name'])} {check['outcome']}{escape(said)}", soft_wrap=True)
+                for check in run.checks:
+                    said = f" ({check.kind}): {check.message}" if check.outcome == "failed" else ""
+                    console.print(f"  {escape(check.name)} {check.outcome}{escape(said)}", soft_wrap=True)
     for problem in problems:
         console.print(f"[red]✗[/red] {escape(problem)}", soft_wrap=True)
     if problems:

@@ -12,13 +12,10 @@ import re
 import traceback
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Any, Literal
+from typing import Any
 
 from workshop.lessons import lesson_of_path
-
-# todo: a stub still raises NotImplementedError; teaching: a `Lesson NN:` message; environment: the
-# database or the machine, not the learner's code; bug: anything else, shown with its traceback.
-Kind = Literal["todo", "teaching", "bug", "environment"]
+from workshop.results import Kind
 
 # Set by the plugin for the running lesson.
 CURRENT: dict[str, object] = {"lesson": "??", "folder": None, "base": None}
@@ -188,16 +185,16 @@ def classify(error: BaseException, *, expected: str | None = None, step: int | N
     leaves = _leaves(error)
     for leaf in leaves:
         if isinstance(leaf, NotImplementedError):
-            return "todo", f"{_raise_site(leaf) or _raise_site(error)}{leaf}"
+            return Kind.TODO, f"{_raise_site(leaf) or _raise_site(error)}{leaf}"
     for leaf in [error, *leaves]:
         if isinstance(leaf, CheckTimeout):
-            return "teaching", f"{_check_site(leaf) or _raise_site(leaf)}{leaf}"
+            return Kind.TEACHING, f"{_check_site(leaf) or _raise_site(leaf)}{leaf}"
         if isinstance(leaf, AssertionError | pytest.fail.Exception) and str(leaf).startswith("Lesson "):
             if isinstance(leaf, LessonError):
-                return "teaching", str(leaf)
-            return "teaching", f"{_check_site(leaf)}{str(leaf).splitlines()[0]}"
+                return Kind.TEACHING, str(leaf)
+            return Kind.TEACHING, f"{_check_site(leaf)}{str(leaf).splitlines()[0]}"
         if isinstance(leaf, SyntaxError) and _is_learner_file(leaf.filename):
-            return "teaching", (
+            return Kind.TEACHING, (
                 f"{_relative(leaf.filename or '')}:{leaf.lineno}: Lesson {lesson()}: "
                 f"Python cannot read this file: {leaf.msg}"
             )
@@ -206,8 +203,8 @@ def classify(error: BaseException, *, expected: str | None = None, step: int | N
         if said is not None:
             wanted = f"expected {expected}, but " if expected else ""
             where = f" (step {step})" if step is not None else ""
-            return "teaching", f"{_learner_site(leaf)}Lesson {lesson()}: {wanted}{said}{where}"
-    return "bug", ""
+            return Kind.TEACHING, f"{_learner_site(leaf)}Lesson {lesson()}: {wanted}{said}{where}"
+    return Kind.BUG, ""
 
 
 _STUB = re.compile(r"raise NotImplementedError\(\s*[\"']Lesson \d{2}:")

@@ -12,13 +12,11 @@ timeouts, none of the engine's fixtures (the suite brings its own, in its confte
 
 from __future__ import annotations
 
-import json
 import re
 import signal
 import sys
 import threading
 from collections.abc import Generator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +24,12 @@ import pytest
 
 from workshop import grading, guard
 from workshop.grading import CheckTimeout, classify
-from workshop.lessons import LESSONS, STATE, lesson_of_path
+from workshop.lessons import LESSONS, lesson_of_path
+from workshop.results import CheckResult, Kind, Outcome, RunReport, save, stamp
 
 _LESSON = pytest.StashKey[str]()
 _SUITE = pytest.StashKey[bool]()  # this run runs a lesson's own test suite (lessons/NN/tests)
-_RESULTS = pytest.StashKey[dict[str, dict[str, Any]]]()
+_REPORT = pytest.StashKey[RunReport]()  # what this run found, check by check
 _SELECTORS = pytest.StashKey[list[tuple[Path, tuple[str, ...]]]]()  # what the learner named, inside a lesson
 _COUNTS = pytest.StashKey[dict[str, int]]()  # "total" checks in the lesson, "selected" for this run
 _KIND = "workshop_kind"
@@ -145,7 +144,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_RESULTS] = {}
+    config.stash[_REPORT] = RunReport(lesson="", workshop=_workshop_version())
     config.addinivalue_line(
         "markers", "workshop_timeout(seconds): this check may take longer than the workshop_timeout ini value"
     )
@@ -279,50 +278,47 @@ def pytest_runtest_makereport(
     report = yield
     if item.config.stash.get(_SUITE, False):
         return report  # the learner's own tests report as plain pytest does
-    results = item.config.stash[_RESULTS]
-    entry = results.setdefault(
-        item.nodeid,
-        {
-            "name": item.name,
-            "step": step_of(item),
-            "engine_gated": item.get_closest_marker("engine_gated") is not None,
-            "outcome": "passed",
-            "kind": None,
-            "message": "",
-            "hint": _hint(item),
-        },
-    )
-    if report.skipped and entry["outcome"] == "passed":
-        entry["outcome"] = "skipped"
-        entry["message"] = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
-    if report.failed and call.excinfo is not None and entry["outcome"] != "failed":
+    run = item.config.stash[_REPORT]
+    # A check's setup, call and teardown report one after another: its result is the last one, if any.
+    check = run.checks[-1] if run.checks and run.checks[-1].nodeid == item.nodeid else None
+    if check is None:
+        check = CheckResult(
+            nodeid=item.nodeid,
+            name=item.name,
+            step=step_of(item),
+            hint=_hint(item),
+            engine_gated=item.get_closest_marker("engine_gated") is not None,
+        )
+        run.checks.append(check)
+    check.seconds += report.duration
+    if report.skipped and check.outcome == Outcome.PASSED:
+        check.outcome = Outcome.SKIPPED
+        check.message = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+    if report.failed and call.excinfo is not None and check.outcome != Outcome.FAILED:
         kind, line = _classify(call.excinfo.value, item)
-        entry.update(outcome="failed", kind=kind, message=line or _first_line(call.excinfo))
-        report.user_properties.append((_KIND, kind))
-        if kind != "bug":
+        check.outcome, check.kind, check.message = Outcome.FAILED, kind, line or _first_line(call.excinfo)
+        report.user_properties.append((_KIND, str(kind)))
+        if kind != Kind.BUG:
             report.longrepr = line  # one line with the location; bugs keep their traceback
     return report
 
 
-def _classify(error: BaseException, item: pytest.Item) -> tuple[str, str]:
+def _classify(error: BaseException, item: pytest.Item) -> tuple[Kind, str]:
     from workshop.database import DatabaseUnavailable, MigrationFailed
 
     if isinstance(error, DatabaseUnavailable):
-        return "environment", f"{error}".splitlines()[0] + "  (run `uv run workshop doctor`)"
+        return Kind.ENVIRONMENT, f"{error}".splitlines()[0] + "  (run `uv run workshop doctor`)"
     if isinstance(error, MigrationFailed):
         lesson = grading.lesson()
-        return "teaching", (
+        return Kind.TEACHING, (
             f"Lesson {lesson}: `alembic upgrade head` failed on a fresh database; run it yourself "
             f"in lessons/{lesson} to see why. Last lines: {str(error).strip().splitlines()[-1]}"
         )
-    return classify(error, expected=sentence(item.name), step=step_of(item) if step_of(item) != NO_STEP else None)
-
-
-def sentence(name: str) -> str:
-    """A check's name as the sentence it reads: test_a_transfer_is_refused[0] → "a transfer is refused [0]"."""
-    base, _, parameter = name.partition("[")
-    text = base.removeprefix("test_").replace("_", " ")
-    return f"{text} [{parameter}" if parameter else text
+    return classify(
+        error,
+        expected=CheckResult(item.nodeid, item.name, 0).sentence,
+        step=step_of(item) if step_of(item) != NO_STEP else None,
+    )
 
 
 def _first_line(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
@@ -340,47 +336,42 @@ def _hint(item: pytest.Item) -> str:
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     lesson = config.stash.get(_LESSON, None)
-    results = config.stash[_RESULTS]
-    if lesson is None or not results:
+    run = config.stash[_REPORT]
+    if lesson is None or not run.checks:
         return
-    # A skipped check (only lesson 08's, where no Docker engine runs) counts neither way; it says why.
-    skipped = [check for check in results.values() if check["outcome"] == "skipped"]
-    checks = [check for check in results.values() if check["outcome"] != "skipped"]
-    passed = sum(1 for check in checks if check["outcome"] == "passed")
-    narrowed = _narrowed(config)
+    _finish(config)
+    graded = run.graded
     write = terminalreporter.write_line
     terminalreporter.section(f"Lesson {lesson} scorecard", sep="─", bold=True)
-    if narrowed:
-        total = config.stash[_COUNTS]["total"]
+    everything = run.passed == len(graded)
+    if run.narrowed:
         write(
-            f"Lesson {lesson}: {passed}/{len(checks)} selected checks pass ({total} in lesson {lesson})",
+            f"Lesson {lesson}: {run.passed}/{len(graded)} selected checks pass ({run.total} in lesson {lesson})",
             bold=True,
-            green=passed == len(checks),
+            green=everything,
         )
     else:
-        write(f"Lesson {lesson}: {passed}/{len(checks)} checks pass", bold=True, green=passed == len(checks))
-    for check in skipped:
-        write(
-            f"  Skipped, not counted: {sentence(check['name'])}: {check['message'].removeprefix('Skipped: ')}",
-            yellow=True,
-        )
-    # Results arrive in the order the checks ran: README step order, so the first failure is the lowest step.
-    failing = [check for check in checks if check["outcome"] == "failed"]
+        write(f"Lesson {lesson}: {run.passed}/{len(graded)} checks pass", bold=True, green=everything)
+    # A skipped check (only an engine-gated one, where no Docker engine runs) counts neither way; it says why.
+    for check in run.skipped:
+        write(f"  Skipped, not counted: {check.sentence}: {check.message.removeprefix('Skipped: ')}", yellow=True)
+    # The checks ran in README step order, so the first failure is the lowest step.
+    failing = run.failing
     if failing:
         first = failing[0]
         write("")
-        write(f"Next: {sentence(first['name'])}{_step_label(first)}", bold=True)
-        write(f"  {first['message']}")
-        if first["hint"]:
-            write(f"  Hint: {first['hint']}", cyan=True)
+        write(f"Next: {first.sentence}{_step_label(first)}", bold=True)
+        write(f"  {first.message}")
+        if first.hint:
+            write(f"  Hint: {first.hint}", cyan=True)
         then = failing[1:4]
         if then:
             more = f" and {len(failing) - 4} more" if len(failing) > 4 else ""
-            write(f"  Then: {'; '.join(sentence(check['name']) + _step_label(check) for check in then)}{more}")
+            write(f"  Then: {'; '.join(check.sentence + _step_label(check) for check in then)}{more}")
         write(f"  Read: lessons/{lesson}/README.md   ·   more help: uv run workshop hint {lesson}")
-    elif narrowed:
+    elif run.narrowed:
         write(f"Now the whole lesson: uv run pytest lessons/{lesson}")
-    elif passed == len(checks):
+    elif everything:
         following = f"{int(lesson) + 1:02d}"
         if (LESSONS / following).is_dir():
             write(f"Well done. Next: lessons/{following}/README.md, then `uv run pytest lessons/{following}`")
@@ -388,37 +379,45 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             write("Well done: that was the last lesson.")
 
 
-def _step_label(check: dict[str, Any]) -> str:
-    return f" (step {check['step']})" if check.get("step", NO_STEP) != NO_STEP else ""
+def _step_label(check: CheckResult) -> str:
+    return f" (step {check.step})" if check.step != NO_STEP else ""
+
+
+def _finish(config: pytest.Config) -> RunReport:
+    """Complete the run's report with what only the session knows (once; later calls return it)."""
+    run = config.stash[_REPORT]
+    if not run.at:
+        counts = config.stash.get(_COUNTS, {})
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        errors = reporter.stats.get("error", []) if reporter is not None else []
+        run.lesson = config.stash.get(_LESSON, "") or ""
+        run.total, run.selected = counts.get("total", 0), counts.get("selected", 0)
+        run.collection_errors = [str(report.nodeid) for report in errors if not hasattr(report, "when")]
+        run.at = stamp()
+    return run
+
+
+def _workshop_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ledger-workshop")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
-    results = config.stash.get(_RESULTS, {})
-    lesson = config.stash.get(_LESSON, None)
+    if config.stash.get(_LESSON, None) is None or _REPORT not in config.stash:
+        return
+    run = _finish(config)
+    run.exitstatus = int(exitstatus)
     report_path = config.getoption("--workshop-report")
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    errors = reporter.stats.get("error", []) if reporter is not None else []
-    collection_errors = [str(report.nodeid) for report in errors if not hasattr(report, "when")]
-    counts = config.stash.get(_COUNTS, {})
     if report_path:
-        Path(report_path).write_text(
-            json.dumps(
-                {
-                    "lesson": lesson,
-                    "exitstatus": int(exitstatus),
-                    "total": counts.get("total", 0),
-                    "selected": counts.get("selected", 0),
-                    "checks": results,
-                    "collection_errors": collection_errors,
-                },
-                indent=2,
-            ),
-            encoding="utf-8",
-        )
+        Path(report_path).write_text(run.to_json(), encoding="utf-8")
     # A report run is the machinery's (verify, the workshop's own suite), not the learner's progress.
-    if lesson is not None and results and not report_path and _is_whole_lesson_run(config):
-        _record_progress(lesson, results)
+    elif run.checks and _is_whole_lesson_run(config):
+        save(run)
 
 
 def _is_whole_lesson_run(config: pytest.Config) -> bool:
@@ -427,18 +426,3 @@ def _is_whole_lesson_run(config: pytest.Config) -> bool:
     if not (isinstance(folder, Path) and folder.parent.resolve() == LESSONS.resolve()):
         return False
     return not _narrowed(config)
-
-
-def _record_progress(lesson: str, results: dict[str, dict[str, Any]]) -> None:
-    path = STATE / "progress.json"
-    try:
-        progress = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    except (OSError, ValueError):
-        progress = {}
-    progress[lesson] = {
-        "passed": sum(1 for check in results.values() if check["outcome"] == "passed"),
-        "total": sum(1 for check in results.values() if check["outcome"] != "skipped"),
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    STATE.mkdir(exist_ok=True)
-    path.write_text(json.dumps(progress, indent=2, sort_keys=True), encoding="utf-8")

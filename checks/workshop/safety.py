@@ -6,7 +6,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
-from workshop.build import Drift, write
+from workshop.authoring.build import Drift, write
 from workshop.lessons import REPO, SAVED
 
 

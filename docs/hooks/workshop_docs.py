@@ -20,7 +20,7 @@ wrong on GitHub). Instead this hook puts each `lessons/NN/README.md` on the site
   list items would render flattened or as text.
 - The Lessons section of the navigation lists every `lessons/NN` folder that has a README.
 - `<!-- lessons -->` and `<!-- agenda: NAME -->` markers become tables built from each README's
-  `**Minutes:**` line (`workshop.agenda`): no minute is typed twice.
+  `**Minutes:**` line (`workshop.authoring.agenda`): no minute is typed twice.
 - A page with a diagram loads Mermaid from the site itself (`docs/assets/javascripts/`), so it
   draws offline; Material would fetch it from a CDN. Pages without a diagram do not load it.
 """
@@ -38,7 +38,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from workshop import agenda
+from workshop.authoring import agenda
 
 log = logging.getLogger("mkdocs.hooks.workshop_docs")
 

@@ -4,8 +4,8 @@
 checks fail with a `Lesson 00:` message containing `says`.
 """
 
+from workshop.authoring.mutants import Mutant
 from workshop.edits import Edit
-from workshop.mutants import Mutant
 
 CRUD_DOC = '"""Repositories: add, query and flush rows through an AsyncSession. They never commit."""'
 SERVICES_DOC = '''"""Business rules: open an account, deposit, transfer.

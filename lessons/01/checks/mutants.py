@@ -4,8 +4,8 @@
 checks fail with a `Lesson 01:` message containing `says`.
 """
 
+from workshop.authoring.mutants import Mutant
 from workshop.edits import Edit
-from workshop.mutants import Mutant
 
 URL_RETURN = '                f"not {url.drivername}"\n            )\n        return value\n'
 

@@ -4,8 +4,8 @@
 checks fail with a `Lesson 02:` message containing `says`.
 """
 
+from workshop.authoring.mutants import Mutant
 from workshop.edits import Edit
-from workshop.mutants import Mutant
 
 DATABASE = "app/core/database.py"
 SESSION = "app/dependencies/session.py"

@@ -1,13 +1,14 @@
 """Lesson 02 check: the database setup in app/core knows nothing of HTTP.
 
 The engine and the sessionmaker serve any program: the app, Alembic, a script, a worker. Only the
-per-request session is FastAPI's business, and it lives in app/dependencies. `workshop.architecture`
+per-request session is FastAPI's business, and it lives in app/dependencies. `workshop.graders.architecture`
 reads the imports of app/core, with file and line.
 """
 
 import pytest
 
-from workshop import architecture, grading
+from workshop import grading
+from workshop.graders import architecture
 
 pytestmark = pytest.mark.step(3)
 

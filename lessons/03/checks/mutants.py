@@ -4,8 +4,8 @@
 checks fail with a `Lesson 03:` message containing `says`.
 """
 
+from workshop.authoring.mutants import Mutant
 from workshop.edits import Edit
-from workshop.mutants import Mutant
 
 BASE = "app/models/base.py"
 ACCOUNT = "app/models/account.py"

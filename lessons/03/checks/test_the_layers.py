@@ -1,13 +1,14 @@
 """Lesson 03 check: the models import no other layer of the app.
 
 Tables are the bottom of the stack: repositories, services and migrations import them, so they
-import nothing of those (nor the settings, nor FastAPI). `workshop.architecture` reads the imports
+import nothing of those (nor the settings, nor FastAPI). `workshop.graders.architecture` reads the imports
 of app/models, with file and line.
 """
 
 import pytest
 
-from workshop import architecture, grading
+from workshop import grading
+from workshop.graders import architecture
 
 pytestmark = pytest.mark.step(3)
 

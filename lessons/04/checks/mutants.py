@@ -4,8 +4,8 @@
 checks fail with a `Lesson 04:` message containing `says`.
 """
 
+from workshop.authoring.mutants import Mutant
 from workshop.edits import Edit
-from workshop.mutants import Mutant
 
 ACCOUNTS = "app/crud/accounts.py"
 ENTRIES = "app/crud/entries.py"

@@ -6,7 +6,7 @@ under .workshop/ and takes several seconds; later runs take about one.
 
 import pytest
 
-from workshop import quality
+from workshop.graders import quality
 
 pytestmark = [pytest.mark.step(6), pytest.mark.workshop_timeout(180)]
 

@@ -2,12 +2,13 @@
 
 A service reaches the database only through the repositories (no SQLAlchemy queries of its own)
 and knows nothing of HTTP (no FastAPI, no HTTPException): the same rules answer over HTTP, from a
-command-line tool or from a worker. `workshop.architecture` reads the imports, with file and line.
+command-line tool or from a worker. `workshop.graders.architecture` reads the imports, with file and line.
 """
 
 import pytest
 
-from workshop import architecture, grading
+from workshop import grading
+from workshop.graders import architecture
 
 pytestmark = pytest.mark.step(3)
 

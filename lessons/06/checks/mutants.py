@@ -4,8 +4,8 @@
 checks fail with a `Lesson 06:` message containing `says`. Grouped by README step.
 """
 
+from workshop.authoring.mutants import Mutant
 from workshop.edits import Edit
-from workshop.mutants import Mutant
 
 ACCOUNTS_ROUTER = "app/routers/v1/accounts.py"
 TRANSFERS_ROUTER = "app/routers/v1/transfers.py"

@@ -2,13 +2,14 @@
 
 One process serves every request on one thread, by switching between them at each `await`. A
 call that blocks (time.sleep, requests, open(), subprocess.run, a synchronous database driver)
-stops every other request for as long as it takes. `workshop.architecture` reads your files and
+stops every other request for as long as it takes. `workshop.graders.architecture` reads your files and
 names each such call with its file and line.
 """
 
 import pytest
 
-from workshop import architecture, grading
+from workshop import grading
+from workshop.graders import architecture
 
 pytestmark = pytest.mark.step(3)
 

@@ -1,6 +1,6 @@
 """Lesson 06 checks: the layer rules. Routers talk to services; schemas know nothing of tables.
 
-The import rules are read from your files without running them (`workshop.architecture`), so a
+The import rules are read from your files without running them (`workshop.graders.architecture`), so a
 broken rule is reported with its file and line.
 """
 
@@ -9,7 +9,8 @@ import inspect
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from workshop import architecture, grading
+from workshop import grading
+from workshop.graders import architecture
 from workshop.grading import load
 
 from .conftest import create_app, served_routes

@@ -9,7 +9,7 @@ did not notice when …" with what a user would see; `hints` are revealed one at
 This file is the grader's, not a guide: your tests may not read it (they are stopped if they try).
 """
 
-from workshop.seeded import SeededBug
+from workshop.graders.seeded import SeededBug
 
 SEEDED_BUGS = [
     SeededBug(

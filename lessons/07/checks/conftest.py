@@ -13,7 +13,8 @@ of that run need.
 import pytest
 import pytest_asyncio
 
-from workshop import database, grading, seeded
+from workshop import database, grading
+from workshop.graders import seeded
 
 from .bugs import SEEDED_BUGS
 from .rewrites import REWRITES

@@ -6,8 +6,8 @@ tried, concurrency tested one request at a time, a rule tested only where HTTP h
 must be caught by the seeded bug it lets through, with the symptom in the message.
 """
 
+from workshop.authoring.mutants import Mutant
 from workshop.edits import Edit
-from workshop.mutants import Mutant
 
 SERVICES_T = "tests/test_services_transfers.py"
 SERVICES_A = "tests/test_services_accounts.py"

@@ -3,7 +3,7 @@
 Your tests must pass on it as they pass on the app as given: a test of behaviour cannot tell the
 two apart, while a test that reads the source (a hash of a file, a line it expects to find) can.
 Every line a seeded bug changes is rewritten here too, and every file of the app gets a comment
-at its end (`workshop.seeded.rewrite`): renamed locals, reordered independent arguments and
+at its end (`workshop.graders.seeded.rewrite`): renamed locals, reordered independent arguments and
 comparisons, an extracted helper, other spellings of the same constant.
 
 This file is the grader's: your tests may not read it (they are stopped if they try).

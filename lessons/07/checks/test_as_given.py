@@ -3,7 +3,7 @@ own, read none of the grader's files, and run (nearly) every line of the service
 
 import pytest
 
-from workshop import seeded
+from workshop.graders import seeded
 
 from .conftest import GRADING_TIMEOUT, passes_as_given, why_it_fails_as_given
 

@@ -7,7 +7,7 @@ one realistic mistake; its message says what a user would have seen and your tes
 
 import pytest
 
-from workshop import seeded
+from workshop.graders import seeded
 
 from .bugs import SEEDED_BUGS
 from .conftest import GRADING_TIMEOUT, passes_as_given

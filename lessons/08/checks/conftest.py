@@ -1,7 +1,7 @@
 """Shared by lesson 08's checks: your Dockerfile, .dockerignore and compose.yaml, read without Docker.
 
 The files are parsed, never run (except by the one check that needs a Docker engine): each
-check applies a rule of `workshop.docker` (and, where that rule lets a mistake through, one of this
+check applies a rule of `workshop.graders.docker` (and, where that rule lets a mistake through, one of this
 lesson's own `rules`) and turns what it finds into a lesson message.
 """
 
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from workshop import docker, grading
+from workshop import grading
+from workshop.graders import docker
 
 from . import rules
 

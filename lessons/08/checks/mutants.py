@@ -6,8 +6,8 @@ is almost right, the one in a hurry (a tutorial from before PostgreSQL 18, `curl
 check, `:latest`), and the one who games the checks (a health check or a migration that cannot fail).
 """
 
+from workshop.authoring.mutants import Mutant
 from workshop.edits import Edit
-from workshop.mutants import Mutant
 
 DOCKERFILE = "Dockerfile"
 COMPOSE = "compose.yaml"

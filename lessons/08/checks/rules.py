@@ -1,4 +1,4 @@
-"""Lesson 08's own rules, beside the engine's (`workshop.docker`): mistakes its rules let through.
+"""Lesson 08's own rules, beside the engine's (`workshop.graders.docker`): mistakes its rules let through.
 
 Each rule reads the parsed files (`docker.Dockerfile`, `docker.Compose`) and returns the first
 `docker.Problem` it finds (a line and a sentence), or None, like the engine's rules; the checks
@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import yaml  # type: ignore[import-untyped, unused-ignore]
 
-from workshop import docker
+from workshop.graders import docker
 
 SHELLS = {"sh", "bash", "dash", "ash", "zsh"}
 SERVERS = ("uvicorn", "fastapi", "gunicorn")

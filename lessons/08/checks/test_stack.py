@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workshop import docker
+from workshop.graders import docker
 
 from . import rules
 from .conftest import teach

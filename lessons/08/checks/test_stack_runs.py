@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from workshop import docker
+from workshop import docker_engine
+from workshop.graders import docker
 
 from .conftest import file_problems, folder
 
@@ -48,7 +49,7 @@ def test_with_a_docker_engine_the_stack_builds_and_turns_healthy(
     assert not problems, (
         f"Lesson 08: the stack is built only once the files are right; first: {problems[0]} (steps 1 to 7)"
     )
-    engine = docker.engine()
+    engine = docker_engine.engine()
     if not engine.running:
         pytest.skip(SKIP_REASON)
     assert engine.compose, (

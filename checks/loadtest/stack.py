@@ -1,7 +1,7 @@
 """The finished service, its database and its server processes, for the load and reliability tests.
 
 The finished reference service is the solution tree of the last lesson: every layer laid over
-the one before (`workshop.verify.write_solution_tree`). Each run gets a database of its own on
+the one before (`workshop.authoring.verify.write_solution_tree`). Each run gets a database of its own on
 the workshop's server, migrated with Alembic as the lesson does it, and seeded with accounts
 that carry one deposit entry each, so that every balance equals the sum of its entries.
 """
@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workshop import database
+from workshop.authoring.verify import write_solution_tree
 from workshop.lessons import Lesson, all_lessons
-from workshop.verify import write_solution_tree
 
 # Where each variant's app lives, as uvicorn names it. The reference runs from its solution tree.
 REFERENCE = "app.main:app"
-BASELINE = "workshop.loadtest.baseline:app"
-SYNC_VARIANT = "workshop.loadtest.sync_variant:app"
+BASELINE = "loadtest.baseline:app"
+SYNC_VARIANT = "loadtest.sync_variant:app"
 
 
 def final_lesson() -> Lesson:

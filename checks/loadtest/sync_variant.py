@@ -1,6 +1,6 @@
 """The benchmark's synchronous variant: the same two endpoints as plain `def` routes.
 
-    cd <finished stage> && LEDGER_DATABASE_URL=… uvicorn workshop.loadtest.sync_variant:app
+    cd <finished stage> && LEDGER_DATABASE_URL=… uvicorn loadtest.sync_variant:app
 
 The style of many FastAPI services (and of the full-stack template): synchronous SQLAlchemy
 sessions on psycopg, routes declared with `def`, which FastAPI runs in its threadpool. It reuses

@@ -1,6 +1,6 @@
 """The benchmark's baseline: the reference's two hot endpoints on Starlette and raw asyncpg.
 
-    LEDGER_DATABASE_URL=… uvicorn workshop.loadtest.baseline:app
+    LEDGER_DATABASE_URL=… uvicorn loadtest.baseline:app
 
 `GET /api/v1/accounts/{id}` and `POST /api/v1/transfers` with the same rules as the reference
 (two accounts, one currency, enough money, rows locked in id order, an optional
@@ -25,8 +25,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from loadtest.stack import uuid7
 from workshop.database import _plain
-from workshop.loadtest.stack import uuid7
 
 MAX_AMOUNT = 10**12
 

@@ -1,7 +1,7 @@
 """Transfer storm: many concurrent transfers against the running finished service; no money may be lost.
 
-    uv run python -m workshop.loadtest.storm                       # 10,000 transfers, 32 clients
-    uv run python -m workshop.loadtest.storm --transfers 2000 --clients 8
+    uv run python -m loadtest.storm                       # 10,000 transfers, 32 clients
+    uv run python -m loadtest.storm --transfers 2000 --clients 8
 
 A few accounts with little money, so that transfers collide on the same rows (lock waits,
 opposite directions at once) and sources run dry (409 insufficient_funds). Every tenth request
@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from workshop import database
-from workshop.loadtest.stack import (
+from loadtest.stack import (
     REFERENCE,
     Audit,
     Service,
@@ -35,6 +34,7 @@ from workshop.loadtest.stack import (
     seeded_stage,
     service_env,
 )
+from workshop import database
 
 REPLAYED = "Idempotent-Replayed"
 

@@ -1,7 +1,7 @@
 """Benchmark: the finished reference service against a raw baseline and a synchronous variant.
 
-    uv run python -m workshop.loadtest.bench                      # 5 rounds of 5 s, 32 connections
-    uv run python -m workshop.loadtest.bench --rounds 9 --duration 10
+    uv run python -m loadtest.bench                      # 5 rounds of 5 s, 32 connections
+    uv run python -m loadtest.bench --rounds 9 --duration 10
 
 Three apps answer the same `GET /api/v1/accounts/{id}` and `POST /api/v1/transfers` on one
 database holding the same accounts:
@@ -25,9 +25,8 @@ import statistics
 from collections import defaultdict
 from contextlib import ExitStack
 
-from workshop import database
-from workshop.loadtest.load import Result, loader_name, measure
-from workshop.loadtest.stack import (
+from loadtest.load import Result, loader_name, measure
+from loadtest.stack import (
     BASELINE,
     REFERENCE,
     SYNC_VARIANT,
@@ -38,6 +37,7 @@ from workshop.loadtest.stack import (
     seeded_stage,
     service_env,
 )
+from workshop import database
 
 VARIANTS = {"a": ("baseline", BASELINE), "b": ("reference", REFERENCE), "c": ("sync", SYNC_VARIANT)}
 KINDS = ("get", "transfer")

@@ -4,7 +4,7 @@ Two kinds of load, both closed-loop (each connection sends its next request when
 answer came): `get` reads random accounts, `transfer` moves 1 to 100 minor units between two
 random accounts with a fresh Idempotency-Key each time, as the API asks clients to do.
 
-    python -m workshop.loadtest.load URL get|transfer IDS_FILE --connections 32 --duration 5
+    python -m loadtest.load URL get|transfer IDS_FILE --connections 32 --duration 5
 
 is the Python generator; it prints one JSON line, as the wrk script does.
 """
@@ -119,7 +119,7 @@ def measure(loader: str, base_url: str, kind: str, ids: list[str], connections: 
         else:
             ids_file = Path(scratch) / "ids.json"
             ids_file.write_text(json.dumps(ids), encoding="utf-8")
-            command = [sys.executable, "-m", "workshop.loadtest.load", base_url, kind, str(ids_file)]
+            command = [sys.executable, "-m", "loadtest.load", base_url, kind, str(ids_file)]
             command += ["--connections", str(connections), "--duration", str(duration)]
         done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 120)
     lines = [line for line in done.stdout.splitlines() if line.startswith(MARK)]

@@ -8,7 +8,6 @@ by the checks it names with a `Lesson NN:` message about that mistake, and every
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -17,15 +16,14 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from workshop import runner
-from workshop.build import stage
+from workshop.authoring.build import stage
+from workshop.authoring.mutants import Mutant, load_mutants
 from workshop.edits import EditDoesNotApply, apply_all
 from workshop.lessons import REPO, SOLUTIONS, Lesson, is_hand_written, is_ignored
-from workshop.mutants import Mutant, load_mutants
+from workshop.results import LESSON_KINDS, CheckResult, Kind, Outcome, RunReport
 
-LESSON_KINDS = ("todo", "teaching")
 # The one kind of skip allowed: a check marked `engine_gated` (lesson 08's build of the stack) where
 # no Docker engine runs, saying so.
 ENGINE_SKIP = "Skipped: no Docker engine here"
@@ -33,60 +31,59 @@ ENGINE_SKIP = "Skipped: no Docker engine here"
 
 @dataclass
 class Run:
-    """What one pytest run of a lesson reported."""
+    """One pytest run of a lesson in a process of its own: its report, exit code and output."""
 
-    lesson: str
+    report: RunReport
     returncode: int | None  # None: stopped after its timeout
     output: str
-    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
-    collection_errors: list[str] = field(default_factory=list)
-    total: int = 0  # checks in the lesson; `checks` holds those that ran
+
+    @property
+    def checks(self) -> list[CheckResult]:
+        return self.report.checks
 
     @property
     def passed(self) -> int:
-        return sum(1 for check in self.checks.values() if check["outcome"] == "passed")
+        return self.report.passed
 
     @property
     def skipped(self) -> int:
-        return sum(1 for check in self.checks.values() if check["outcome"] == "skipped")
+        return len(self.report.skipped)
 
     def verdicts(self) -> dict[str, tuple[str, str | None]]:
         """check name → (outcome, kind): what must not change between repeated runs."""
-        return {check["name"]: (check["outcome"], check["kind"]) for check in self.checks.values()}
+        return {check.name: (str(check.outcome), str(check.kind) if check.kind else None) for check in self.checks}
 
     def problems_as_starter(self) -> list[str]:
         """Why this run does not show a proper starter: every check failing for a lesson reason."""
-        problems = [f"collection error in {nodeid}" for nodeid in self.collection_errors]
+        problems = [f"collection error in {nodeid}" for nodeid in self.report.collection_errors]
         if not self.checks:
             problems.append(f"no checks ran (exit code {self.returncode})")
-        for nodeid, check in self.checks.items():
-            if check["outcome"] != "failed":
-                problems.append(f"{nodeid} {check['outcome']} on the starter")
-            elif check["kind"] not in LESSON_KINDS:
-                problems.append(f"{nodeid} failed as {check['kind']}: {check['message']}")
+        for check in self.checks:
+            if check.outcome != Outcome.FAILED:
+                problems.append(f"{check.nodeid} {check.outcome} on the starter")
+            elif check.kind not in LESSON_KINDS:
+                problems.append(f"{check.nodeid} failed as {check.kind}: {check.message}")
         return problems
 
     def problems_as_solution(self) -> list[str]:
         """Why this run does not show a proper solution: every check passing, none skipped but the engine check."""
-        problems = [f"collection error in {nodeid}" for nodeid in self.collection_errors]
+        problems = [f"collection error in {nodeid}" for nodeid in self.report.collection_errors]
         if not self.checks:
             problems.append(f"no checks ran (exit code {self.returncode})")
-        for nodeid, check in self.checks.items():
-            if check["outcome"] != "passed" and not is_engine_skip(check):
-                problems.append(f"{nodeid} {check['outcome']}: {check['message']}")
+        for check in self.checks:
+            if check.outcome != Outcome.PASSED and not is_engine_skip(check):
+                problems.append(f"{check.nodeid} {check.outcome}: {check.message}")
         return problems
 
 
-def is_engine_skip(check: dict[str, Any]) -> bool:
-    return bool(
-        check["outcome"] == "skipped" and check.get("engine_gated") and check["message"].startswith(ENGINE_SKIP)
-    )
+def is_engine_skip(check: CheckResult) -> bool:
+    return check.outcome == Outcome.SKIPPED and check.engine_gated and check.message.startswith(ENGINE_SKIP)
 
 
 def run_checks(folder: Path, *pytest_args: str, timeout: float = 600, env: dict[str, str] | None = None) -> Run:
-    """Run `pytest <folder>` in a process of its own with the workshop plugin; read its JSON report."""
+    """Run `pytest <folder>` in a process of its own with the workshop plugin; read its report."""
     with tempfile.TemporaryDirectory(prefix="workshop-report-") as scratch:
-        report = Path(scratch) / "report.json"
+        path = Path(scratch) / "report.json"
         args = [
             str(folder),
             "-c",
@@ -96,19 +93,12 @@ def run_checks(folder: Path, *pytest_args: str, timeout: float = 600, env: dict[
             "-p",
             "no:cacheprovider",
             "--workshop-report",
-            str(report),
+            str(path),
             *pytest_args,
         ]
         done = runner.run_pytest(args, cwd=folder.parents[1], env=env, timeout=timeout)
-        data = json.loads(report.read_text(encoding="utf-8")) if report.is_file() else {}
-    return Run(
-        lesson=folder.name,
-        returncode=done.returncode,
-        output=done.output,
-        checks=data.get("checks", {}),
-        collection_errors=data.get("collection_errors", []),
-        total=data.get("total", 0),
-    )
+        report = RunReport.from_json(path.read_text(encoding="utf-8")) if path.is_file() else RunReport(folder.name)
+    return Run(report, done.returncode, done.output)
 
 
 def write_solution_tree(lesson: Lesson, root: Path) -> Path:
@@ -165,29 +155,29 @@ class MutantVerdict:
 
 def judge_mutant(mutant: Mutant, run: Run, lesson: str) -> tuple[list[str], set[str]]:
     """(problems, killers) of one run of the checks on one mutant."""
-    problems = [f"collection error in {nodeid}" for nodeid in run.collection_errors]
+    problems = [f"collection error in {nodeid}" for nodeid in run.report.collection_errors]
     if run.returncode is None:
         problems.append("the run did not finish in time")
     killers: set[str] = set()
     says = mutant.says.lower()
     for wanted in mutant.killed_by:
-        named = [check for check in run.checks.values() if _matches(check["name"], wanted)]
+        named = [check for check in run.checks if _matches(check.name, wanted)]
         if not named:
             problems.append(f"{wanted}: no such check ran")
             continue
         good = [
             check
             for check in named
-            if check["outcome"] == "failed"
-            and check["kind"] == "teaching"
-            and f"Lesson {lesson}:" in check["message"]
-            and says in check["message"].lower()
+            if check.outcome == Outcome.FAILED
+            and check.kind == Kind.TEACHING
+            and f"Lesson {lesson}:" in check.message
+            and says in check.message.lower()
         ]
-        killers |= {check["name"] for check in good}
+        killers |= {check.name for check in good}
         if not good:
             seen = "; ".join(
-                f"{check['name']} {check['outcome']}"
-                + (f" as {check['kind']}: {check['message'][:300]}" if check["outcome"] == "failed" else "")
+                f"{check.name} {check.outcome}"
+                + (f" as {check.kind}: {check.message[:300]}" if check.outcome == Outcome.FAILED else "")
                 for check in named
             )
             problems.append(f"{wanted} did not kill it with a message saying {mutant.says!r}: {seen}")
@@ -233,7 +223,7 @@ class Proof:
         """Every check of the lesson that the solution runs and grades (the engine-gated skip is not graded)."""
         if not self.solutions:
             return []
-        return [check["name"] for check in self.solutions[0].checks.values() if not is_engine_skip(check)]
+        return [check.name for check in self.solutions[0].checks if not is_engine_skip(check)]
 
     @property
     def proven(self) -> set[str]:

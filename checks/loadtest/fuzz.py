@@ -1,7 +1,7 @@
 """Schemathesis against the finished service's `/openapi.json`: no 500, no answer outside the schema.
 
-    uv run python -m workshop.loadtest.fuzz                        # >= 1000 generated cases
-    uv run python -m workshop.loadtest.fuzz --max-examples 20      # a quick look
+    uv run python -m loadtest.fuzz                        # >= 1000 generated cases
+    uv run python -m loadtest.fuzz --max-examples 20      # a quick look
 
 Schemathesis reads the OpenAPI document the service publishes, generates requests for every
 operation (valid and invalid ones: wrong types, missing fields, huge numbers, odd strings) and
@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workshop.loadtest.stack import (
+from loadtest.stack import (
     REFERENCE,
     Service,
     seeded_stage,

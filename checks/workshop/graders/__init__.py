@@ -1,0 +1,1 @@
+"""What the checks apply to a learner's work: layer rules, ruff and mypy, seeded bugs, Docker rules."""
