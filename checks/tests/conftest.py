@@ -12,7 +12,7 @@ import pytest
 
 from workshop.lessons import REPO
 
-COPIED = ["lessons", "solutions", "pyproject.toml", "README.md", ".gitignore"]
+COPIED = ["lessons", "solutions", "pyproject.toml", "README.md", ".gitignore", ".gitattributes"]
 
 
 def _ignore(folder: str, names: list[str]) -> set[str]:

@@ -147,3 +147,45 @@ def test_hint_reveals_one_more_level_each_time(workshop: Workshop, repo_copy: Pa
     assert "Hint 1 of 2" in second.stdout and "Hint 2 of 2: mkdir app/core" in second.stdout
     assert "again shows the next one" not in second.stdout
     assert "Hint 2 of 2" in workshop("hint", "00").stdout, "the last level stays shown"
+
+
+BLOCK_DEV_IMPORTS = """
+import sys
+import tomllib
+from importlib.abc import MetaPathFinder
+
+IMPORT_NAMES = {"pyyaml": "yaml", "dockerfile-parse": "dockerfile_parse", "psycopg[binary]": "psycopg"}
+groups = tomllib.load(open(sys.argv[1], "rb"))["dependency-groups"]
+names = set()
+for requirement in groups["dev"]:
+    name = requirement.split(">")[0].split("=")[0].split("<")[0].strip()
+    names.add(IMPORT_NAMES.get(name, name.split("[")[0].replace("-", "_")))
+
+
+class DevGroupBlocker(MetaPathFinder):
+    def find_spec(self, fullname, path, target=None):
+        if fullname.split(".")[0] in names:
+            raise ImportError(f"the learner's CLI imported {fullname}, from the dev group")
+        return None
+
+
+sys.meta_path.insert(0, DevGroupBlocker())
+sys.argv = ["workshop", *sys.argv[2:]]
+from workshop.cli import main
+
+main()
+"""
+
+
+@pytest.mark.parametrize("command", [[], ["--help"], ["build", "--check"], ["diff", "00"], ["db", "status"]])
+def test_the_learners_cli_imports_nothing_from_the_dev_group(repo_copy: Path, command: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCK_DEV_IMPORTS, str(repo_copy / "pyproject.toml"), *command],
+        cwd=repo_copy,
+        env={**os.environ, "WORKSHOP_ROOT": str(repo_copy)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "from the dev group" not in done.stdout + done.stderr, done.stdout + done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -75,3 +75,4 @@ def test_every_lesson_has_its_text_and_checks(lesson: Lesson) -> None:
     for section in ("Objectives", "Minutes", "## Hints", "## Key points"):
         assert section in readme, f"lessons/{lesson.number}/README.md has no {section!r}"
     assert list((lesson.path / "checks").glob("test_*.py")), "a lesson needs checks"
+    assert lesson.metadata.steps, f"lessons/{lesson.number}/lesson.toml needs its steps"

@@ -82,3 +82,21 @@ def test_every_check_the_docs_name_exists() -> None:
         if name not in names
     }
     assert missing == set(), "checks named in the docs that no lesson has:\n" + "\n".join(sorted(missing))
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda found: found.number)
+def test_the_readme_says_what_lesson_toml_says(lesson: Lesson) -> None:
+    """The title, the minutes and the step headings live in lesson.toml; the README repeats them, checked here."""
+    readme = (lesson.path / "README.md").read_text(encoding="utf-8")
+    meta = lesson.metadata
+    first = readme.splitlines()[0]
+    assert first == f"# Lesson {lesson.number} — {meta.title}", f"lessons/{lesson.number}/README.md: {first!r}"
+    minutes = re.search(r"\*\*Minutes:\*\*\s*teaching\s+(\d+)\s*/\s*exercises\s+(\d+)", readme)
+    assert minutes and (int(minutes[1]), int(minutes[2])) == (meta.teaching, meta.exercises), (
+        f"lessons/{lesson.number}/README.md: minutes {minutes and minutes.group(0)}; lesson.toml says "
+        f"teaching {meta.teaching} / exercises {meta.exercises}"
+    )
+    headings = [(int(number), title.strip()) for number, title in re.findall(r"^## Step (\d+) — (.+)$", readme, re.M)]
+    assert headings == [(step.number, step.title) for step in meta.steps], (
+        f"lessons/{lesson.number}/README.md step headings differ from lesson.toml"
+    )

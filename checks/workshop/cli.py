@@ -155,14 +155,12 @@ def hint(number: LessonArg) -> None:
         if shown < len(levels):
             console.print(f"[dim]Still stuck? `uv run workshop hint {found.number}` again shows the next one.[/dim]")
         return
-    readme = found.path / "README.md"
-    text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
-    if "## Hints" in text:
-        section = text.split("## Hints", 1)[1].split("\n## ", 1)[0]
+    section = found.readme_section("Hints")
+    if section:
         # The README hides each hint in <details>; a terminal shows its summary as a bold title.
         section = re.sub(r"<summary>(.*?)</summary>", r"**\1**\n", section)
         section = re.sub(r"</?details>", "", section)
-        console.print(Markdown("## Hints" + section))
+        console.print(Markdown("## Hints\n" + section))
 
 
 def hint_levels(found: Lesson) -> dict[str, list[str]]:
@@ -400,12 +398,12 @@ def serve(
     """Run a lesson's app with reload on http://127.0.0.1:PORT (docs at /docs)."""
     found = lesson(number)
     env = dict(os.environ)
-    if found.number >= "02" and "LEDGER_DATABASE_URL" not in env:
+    if found.uses_database and "LEDGER_DATABASE_URL" not in env:
         # One database per lesson: each stage's migrations own their schema and version table.
         target, name = database.server(), f"ledger_{found.number}"
         database.run(database.ensure_database(target, name))
         env["LEDGER_DATABASE_URL"] = target.database_url(name)
-    if (found.path / "alembic.ini").is_file():
+    if found.has_migrations:
         subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=found.path, env=env, check=False)
     console.print(f"Serving lesson {found.number}: http://127.0.0.1:{port}/docs  (Ctrl-C to stop)")
     raise typer.Exit(

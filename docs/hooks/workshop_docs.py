@@ -39,6 +39,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from workshop.authoring import agenda
+from workshop.lessons import is_hand_written
 
 log = logging.getLogger("mkdocs.hooks.workshop_docs")
 
@@ -84,7 +85,8 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
             for readme in _lesson_readmes(config):
                 uri = f"lessons/{readme.parent.name}/README.md"
                 if uri not in listed:
-                    section.append({f"{readme.parent.name} · {agenda.lesson_title(readme)}": uri})
+                    title = agenda.metadata(readme.parents[1], readme.parent.name).title
+                    section.append({f"{readme.parent.name} · {title}": uri})
     return config
 
 
@@ -94,7 +96,14 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     docs = Path(config.docs_dir).resolve()
     for readme in _lesson_readmes(config):
         folder = readme.parent
-        sources = [readme, *(p for p in sorted(folder.rglob("*")) if p.suffix.lower() in ASSETS)]
+        sources = [
+            readme,
+            *(
+                path
+                for path in sorted(folder.rglob("*"))
+                if path.suffix.lower() in ASSETS and is_hand_written(path.relative_to(folder))
+            ),
+        ]
         for source in sources:
             uri = source.relative_to(root).as_posix()
             if files.get_file_from_path(uri) is not None:
@@ -164,9 +173,10 @@ def _markers(markdown: str, config: MkDocsConfig) -> str:
     lessons = _root(config) / "lessons"
 
     def agenda_table(found: re.Match[str]) -> str:
-        session = agenda.SESSIONS.get(found[1])
+        plans = agenda.sessions()
+        session = plans.get(found[1])
         if session is None:
-            log.warning(f"unknown agenda {found[1]!r}; known: {', '.join(agenda.SESSIONS)}")
+            log.warning(f"unknown agenda {found[1]!r}; known: {', '.join(plans)}")
             return found[0]
         try:
             for day in session.days:
@@ -182,12 +192,12 @@ def _markers(markdown: str, config: MkDocsConfig) -> str:
         for readme in _lesson_readmes(config):
             number = readme.parent.name
             try:
-                minutes = agenda.read_minutes(readme)
+                found_lesson = agenda.metadata(readme.parents[1], number)
             except agenda.AgendaError as error:
                 log.warning(str(error))
                 continue
-            link = f"[{number} · {agenda.lesson_title(readme)}]({number}/README.md)"
-            rows.append(f"| {link} | {minutes.teaching} | {minutes.exercises} | {minutes.total} |")
+            link = f"[{number} · {found_lesson.title}]({number}/README.md)"
+            rows.append(f"| {link} | {found_lesson.teaching} | {found_lesson.exercises} | {found_lesson.minutes} |")
         return "\n".join(rows)
 
     markdown = re.sub(r"<!--\s*agenda:\s*([\w-]+)\s*-->", agenda_table, markdown)

@@ -1,50 +1,36 @@
-"""Training agendas, timed from each lesson's own `**Minutes:** teaching X / exercises Y` line.
+"""Training agendas, timed from each lesson's minutes in its lesson.toml.
 
-One source: a lesson's minutes live in its README and nowhere else. The docs site's instructor
-guide renders the tables below at build time (`docs/hooks/workshop_docs.py`), and the workshop's
-suite (`checks/tests/test_docs.py`) reads the rendered tables back and proves that they use the
-README figures, that every total is the sum of its rows, and that every day ends within its hours.
+One source each: a lesson's minutes live in its lesson.toml, the day plans (which lessons on which
+day, the hours, the breaks) in docs/agendas.toml. The docs site's instructor guide renders the
+tables below at build time (`docs/hooks/workshop_docs.py`), and the workshop's suite
+(`checks/tests/test_docs.py`) reads the rendered tables back and proves that they use the
+lessons' figures, that every total is the sum of its rows, and that every day ends within its hours.
 
 Change a lesson's minutes, and the agendas follow; make a day too long, and the docs build fails.
 """
 
 from __future__ import annotations
 
-import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from workshop.lessons import readme_title
+from workshop.lessons import REPO, Metadata, MetadataError, read_metadata
 
 DASH = "\N{EN DASH}"  # between two times of a range
-MINUTES = re.compile(r"\*\*Minutes:\*\*\s*teaching\s+(\d+)\s*/\s*exercises\s+(\d+)", re.IGNORECASE)
+PLANS = REPO / "docs" / "agendas.toml"
 
 
 class AgendaError(ValueError):
-    """A README without a minutes line, or a day that does not fit its hours."""
+    """A lesson without metadata, a malformed plan, or a day that does not fit its hours."""
 
 
-@dataclass(frozen=True)
-class Minutes:
-    teaching: int
-    exercises: int
-
-    @property
-    def total(self) -> int:
-        return self.teaching + self.exercises
-
-
-def read_minutes(readme: Path) -> Minutes:
-    """The minutes line of a lesson README."""
-    found = MINUTES.search(readme.read_text(encoding="utf-8")) if readme.is_file() else None
-    if found is None:
-        raise AgendaError(f"{readme}: no `**Minutes:** teaching X / exercises Y` line")
-    return Minutes(int(found[1]), int(found[2]))
-
-
-def lesson_title(readme: Path) -> str:
-    """The title of a lesson from its `# Lesson NN — Title` line, else the lesson's number."""
-    return readme_title(readme) or readme.parent.name
+def metadata(lessons_dir: Path, number: str) -> Metadata:
+    """A lesson's lesson.toml: its title and minutes."""
+    try:
+        return read_metadata(lessons_dir / number / "lesson.toml")
+    except MetadataError as error:
+        raise AgendaError(str(error)) from None
 
 
 @dataclass(frozen=True)
@@ -75,42 +61,29 @@ class Session:
     days: tuple[Day, ...]
 
 
-SESSIONS: dict[str, Session] = {
-    "one-day": Session(
-        "one-day",
-        (
-            Day(
-                "Day 1",
-                "09:00",
-                "17:30",
-                ("Welcome; `uv run workshop doctor` on every machine", 10),
-                ("00", "01", "02", "03", "04", "05"),
-                ("Wrap-up: lessons 06 to 08 self-paced, questions", 15),
-            ),
-        ),
-    ),
-    "two-day": Session(
-        "two-day",
-        (
-            Day(
-                "Day 1",
-                "09:00",
-                "17:00",
-                ("Welcome; `uv run workshop doctor` on every machine", 15),
-                ("00", "01", "02", "03", "04"),
-                ("Recap of the day, questions", 10),
-            ),
-            Day(
-                "Day 2",
-                "09:00",
-                "17:00",
-                ("Recap of day 1; `uv run workshop` progress check", 10),
-                ("05", "06", "07", "08"),
-                ("Retrospective and next steps", 15),
-            ),
-        ),
-    ),
-}
+def sessions(path: Path = PLANS) -> dict[str, Session]:
+    """The day plans of docs/agendas.toml, by name."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return {
+            plan["name"]: Session(
+                plan["name"],
+                tuple(
+                    Day(
+                        title=day["title"],
+                        start=day["start"],
+                        end=day["end"],
+                        opening=(day["opening"][0], int(day["opening"][1])),
+                        lessons=tuple(day["lessons"]),
+                        closing=(day["closing"][0], int(day["closing"][1])),
+                    )
+                    for day in plan["days"]
+                ),
+            )
+            for plan in data["sessions"]
+        }
+    except (OSError, tomllib.TOMLDecodeError, KeyError, IndexError, TypeError, ValueError) as error:
+        raise AgendaError(f"{path}: {error!r}") from None
 
 
 @dataclass(frozen=True)
@@ -140,7 +113,7 @@ def schedule(day: Day, lessons_dir: Path) -> list[Row]:
     clock = to_minutes(day.start)
     pending = list(day.breaks)
 
-    def add(what: str, kind: str, minutes: int, lesson: Minutes | None = None, number: str | None = None) -> None:
+    def add(what: str, kind: str, minutes: int, lesson: Metadata | None = None, number: str | None = None) -> None:
         nonlocal clock
         teaching, exercises = (lesson.teaching, lesson.exercises) if lesson else (None, None)
         rows.append(Row(to_clock(clock), to_clock(clock + minutes), what, kind, minutes, number, teaching, exercises))
@@ -152,9 +125,8 @@ def schedule(day: Day, lessons_dir: Path) -> list[Row]:
         while index > 0 and pending and clock >= to_minutes(pending[0].not_before):
             taken = pending.pop(0)
             add(taken.label, "break", taken.minutes)
-        readme = lessons_dir / number / "README.md"
-        minutes = read_minutes(readme)
-        add(f"Lesson {number} — {lesson_title(readme)}", "lesson", minutes.total, minutes, number)
+        found = metadata(lessons_dir, number)
+        add(f"Lesson {number} — {found.title}", "lesson", found.minutes, found, number)
     add(day.closing[0], "session", day.closing[1])
     return rows
 

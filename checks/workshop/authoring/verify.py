@@ -106,7 +106,7 @@ def write_solution_tree(lesson: Lesson, root: Path) -> Path:
     folder = root / "lessons" / lesson.number
     for source in sorted(lesson.path.rglob("*")):
         relative = source.relative_to(lesson.path)
-        if source.is_file() and not is_ignored(relative) and is_hand_written(relative):
+        if source.is_file() and is_hand_written(relative):
             (folder / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, folder / relative)
     for relative, text in stage(lesson.number).items():

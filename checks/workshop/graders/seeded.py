@@ -32,7 +32,7 @@ from xml.etree import ElementTree
 
 from workshop import database, guard, runner
 from workshop.edits import Edit, EditDoesNotApply, apply_all
-from workshop.lessons import REPO, SOLUTIONS, STATE, is_hand_written, is_ignored
+from workshop.lessons import REPO, SOLUTIONS, STATE, is_generated
 
 TEST_DATABASE = "LEDGER_TEST_DATABASE_URL"
 COVERAGE_SOURCE = "app"  # measured while the suite runs on the app as given; checks hold parts of it to floors
@@ -129,7 +129,7 @@ def copy_lesson(folder: Path, root: Path) -> Path:
     target = root / "lessons" / folder.name
     for source in sorted(folder.rglob("*")):
         relative = source.relative_to(folder)
-        if source.is_file() and not is_ignored(relative) and not is_hand_written(relative):
+        if source.is_file() and is_generated(relative):
             (target / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target / relative)
     return target
