@@ -84,21 +84,39 @@ def file_problems(dockerfile: docker.Dockerfile, compose: docker.Compose) -> lis
         )
     ]
     found += [
-        ("Dockerfile", rules.venv_copy_problem(dockerfile)),
-        ("Dockerfile", rules.shell_pid1_problem(dockerfile)),
-        ("Dockerfile", rules.healthcheck_can_fail_problem(dockerfile)),
+        ("Dockerfile", rule(dockerfile))
+        for rule in (
+            rules.bytecode_problem,
+            rules.python_downloads_problem,
+            rules.venv_copy_problem,
+            rules.root_uid_problem,
+            rules.shell_pid1_problem,
+            rules.reloader_problem,
+            rules.healthcheck_tool_problem,
+            rules.healthcheck_can_fail_problem,
+        )
     ]
-    found.append((".dockerignore", docker.dockerignore_problem(folder() / ".dockerignore")))
-    baked = rules.baked_secret_problem(dockerfile, folder() / ".dockerignore")
+    ignore = folder() / ".dockerignore"
+    found += [
+        (".dockerignore", problem)
+        for problem in (
+            rules.needed_files_problem(ignore),
+            docker.dockerignore_problem(ignore),
+            rules.not_shipped_problem(ignore),
+        )
+    ]
+    baked = rules.baked_secret_problem(dockerfile, ignore)
     if baked is not None:
         found.append(baked)
     found += [
         ("compose.yaml", problem)
         for problem in (
+            rules.old_postgres_problem(compose),
             docker.postgres_volume_problem(compose),
             docker.postgres_healthcheck_problem(compose),
             docker.redis_problem(compose),
             docker.env_file_problem(compose, app),
+            rules.written_secret_problem(compose),
             docker.database_password_problem(compose),
             docker.start_order_problem(compose, app),
             docker.migration_problem(compose, app, dockerfile),

@@ -51,6 +51,43 @@ MUTANTS = [
         says="never takes uv from",
         why="pip install uv takes whatever uv is newest today, and leaves pip's cache in the layer",
     ),
+    Mutant(
+        "no-compile-bytecode",
+        path=DOCKERFILE,
+        find="ENV UV_COMPILE_BYTECODE=1 \\\n    UV_LINK_MODE=copy",
+        replace="ENV UV_LINK_MODE=copy",
+        killed_by=["test_uv_compiles_the_bytecode_at_build_time"],
+        says="UV_COMPILE_BYTECODE",
+        why="no .pyc in the image: every container compiles the code at each start (as app, it cannot even keep them)",
+    ),
+    Mutant(
+        "compile-bytecode-in-the-final-stage",
+        path=DOCKERFILE,
+        find="ENV UV_COMPILE_BYTECODE=1 \\\n    UV_LINK_MODE=copy",
+        replace="ENV UV_LINK_MODE=copy",
+        also=[Edit(find=FINAL_ENV, replace=FINAL_ENV.replace("=1\n", "=1 \\\n    UV_COMPILE_BYTECODE=1\n"))],
+        killed_by=["test_uv_compiles_the_bytecode_at_build_time"],
+        says="UV_COMPILE_BYTECODE",
+        why="set where no uv runs, the variable compiles nothing: the build stage installs .py files only",
+    ),
+    Mutant(
+        "no-python-downloads-guard",
+        path=DOCKERFILE,
+        find="    UV_LINK_MODE=copy \\\n    UV_PYTHON_DOWNLOADS=0",
+        replace="    UV_LINK_MODE=copy",
+        killed_by=["test_uv_never_downloads_an_interpreter"],
+        says="UV_PYTHON_DOWNLOADS",
+        why="uv may download its own Python into the build stage: the copied .venv then names a missing interpreter",
+    ),
+    Mutant(
+        "python-downloads-automatic",
+        path=DOCKERFILE,
+        find="UV_PYTHON_DOWNLOADS=0",
+        replace="UV_PYTHON_DOWNLOADS=automatic",
+        killed_by=["test_uv_never_downloads_an_interpreter"],
+        says="UV_PYTHON_DOWNLOADS",
+        why="automatic is uv's default: the guard is written but guards nothing",
+    ),
     # --- step 2: uv sync --locked --no-dev, a cache mount, dependencies first ---------------------
     Mutant(
         "sync-frozen",
@@ -178,6 +215,15 @@ MUTANTS = [
         why="a process that escapes a root container is root on the host's kernel",
     ),
     Mutant(
+        "useradd-uid-zero",
+        path=DOCKERFILE,
+        find="useradd --system --gid app --no-create-home app",
+        replace="useradd --system --non-unique --uid 0 --gid app --no-create-home app",
+        killed_by=["test_the_final_stage_runs_as_a_non_root_user"],
+        says="uid 0",
+        why="a user called app with uid 0 is root: USER app changes the name, not the rights",
+    ),
+    Mutant(
         "user-never-created",
         path=DOCKERFILE,
         find="RUN groupadd --system app && useradd --system --gid app --no-create-home app\n",
@@ -212,6 +258,24 @@ MUTANTS = [
         killed_by=["test_the_command_is_in_exec_form"],
         says="the shell is PID 1",
         why="an ENTRYPOINT of bash -c makes bash PID 1 for every command: no clean shutdown",
+    ),
+    Mutant(
+        "cmd-reload",
+        path=DOCKERFILE,
+        find=SERVER_CMD,
+        replace=SERVER_CMD.replace('"8000"]', '"8000", "--reload"]'),
+        killed_by=["test_the_server_runs_without_the_development_reloader"],
+        says="reloader",
+        why="the development reloader in production: a file watcher as PID 1, the server in a child it restarts",
+    ),
+    Mutant(
+        "cmd-fastapi-dev",
+        path=DOCKERFILE,
+        find=SERVER_CMD,
+        replace='CMD ["fastapi", "dev", "app/main.py", "--host", "0.0.0.0", "--port", "8000"]',
+        killed_by=["test_the_server_runs_without_the_development_reloader"],
+        says="fastapi dev",
+        why="fastapi dev is uvicorn with --reload: a development server shipped as the production command",
     ),
     Mutant(
         "listens-on-localhost-only",
@@ -275,6 +339,42 @@ MUTANTS = [
         why="except: pass makes every answer, even a refused connection, exit 0",
     ),
     Mutant(
+        "healthcheck-swallows-errors",
+        path=DOCKERFILE,
+        find=HEALTHCHECK_PY,
+        replace=(
+            'CMD ["python", "-c", "import urllib.request\\ntry:\\n    '
+            "urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)\\n"
+            'except Exception as error:\\n    print(error)"]'
+        ),
+        killed_by=["test_the_image_has_a_healthcheck_written_in_python"],
+        says="can never fail",
+        why="the except prints the error and Python exits 0: a service without its database reports healthy",
+    ),
+    Mutant(
+        "healthcheck-suppresses-errors",
+        path=DOCKERFILE,
+        find=HEALTHCHECK_PY,
+        replace=(
+            'CMD ["python", "-c", "import contextlib, urllib.request\\nwith contextlib.suppress(OSError):\\n    '
+            "urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)\"]"
+        ),
+        killed_by=["test_the_image_has_a_healthcheck_written_in_python"],
+        says="can never fail",
+        why="suppress(OSError) swallows the refused connection and the 503 (HTTPError is an OSError): always healthy",
+    ),
+    Mutant(
+        "healthcheck-curl-installed",
+        path=DOCKERFILE,
+        find="RUN groupadd --system app",
+        replace="RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\n"
+        "RUN groupadd --system app",
+        also=[Edit(find=HEALTHCHECK_PY, replace='CMD ["curl", "-f", "http://127.0.0.1:8000/health"]', path=DOCKERFILE)],
+        killed_by=["test_the_image_has_a_healthcheck_written_in_python"],
+        says="installs into the final image",
+        why="curl and apt's weight and security updates in the runtime image, for a request Python makes as well",
+    ),
+    Mutant(
         "healthcheck-asks-nothing",
         path=DOCKERFILE,
         find=HEALTHCHECK_PY,
@@ -316,8 +416,35 @@ MUTANTS = [
         find="tests/\n",
         replace="tests/\nmigrations/\n",
         killed_by=["test_dockerignore_keeps_the_venv_and_the_secrets_out"],
-        says="migrations/env.py",
+        says="leaves out migrations/",
         why="the migrate service runs the image: without migrations/ alembic upgrade head fails",
+    ),
+    Mutant(
+        "dockerignore-leaves-out-alembic-and-the-migrations",
+        path=IGNORE,
+        find="tests/\n",
+        replace="tests/\nmigrations/\nalembic.ini\n",
+        killed_by=["test_dockerignore_keeps_the_venv_and_the_secrets_out"],
+        says="alembic.ini and migrations/",
+        why="neither alembic.ini nor migrations/ reach the image: the migrate service cannot run",
+    ),
+    Mutant(
+        "dockerignore-ships-the-tests",
+        path=IGNORE,
+        find="\ntests/\n",
+        replace="\n",
+        killed_by=["test_dockerignore_keeps_the_venv_and_the_secrets_out"],
+        says="tests/",
+        why="the test suite ships in the production image",
+    ),
+    Mutant(
+        "dockerignore-ships-the-checks",
+        path=IGNORE,
+        find="\nchecks/\n",
+        replace="\n",
+        killed_by=["test_dockerignore_keeps_the_venv_and_the_secrets_out"],
+        says="checks/",
+        why="the workshop's checks (and their mutants) ship in the production image",
     ),
     Mutant(
         "secret-key-in-env",
@@ -382,6 +509,15 @@ MUTANTS = [
         killed_by=["test_postgres_18_keeps_its_data_on_a_named_volume"],
         says="not PostgreSQL 18",
         why="latest jumps to the next major version, whose data folder the volume does not match",
+    ),
+    Mutant(
+        "postgres-16-volume-above-data",
+        path=COMPOSE,
+        find="image: postgres:18\n",
+        replace="image: postgres:16\n",
+        killed_by=["test_postgres_18_keeps_its_data_on_a_named_volume"],
+        says="anonymous volume",
+        why="postgres:16 keeps its data in /var/lib/postgresql/data, its own anonymous volume: down loses the database",
     ),
     Mutant(
         "pg-healthcheck-echo",
@@ -457,6 +593,16 @@ MUTANTS = [
         why="every stack started without .env signs with the same known key",
     ),
     Mutant(
+        "database-url-hard-coded-credentials",
+        path=COMPOSE,
+        find="postgresql+asyncpg://${POSTGRES_USER:?set it in .env}:${POSTGRES_PASSWORD:?set it in .env}@db:5432/"
+        "${POSTGRES_DB:?set it in .env}",
+        replace="postgresql+asyncpg://ledger:ledger@db:5432/ledger",
+        killed_by=["test_the_database_password_comes_from_dot_env"],
+        says="(in x-ledger, which migrate and app merge)",
+        why="the database password is in git, and drifts from the POSTGRES_PASSWORD the database gets from .env",
+    ),
+    Mutant(
         "database-url-localhost",
         path=COMPOSE,
         find="@db:5432/",
@@ -490,7 +636,7 @@ MUTANTS = [
         find=DB_BLOCK,
         replace=DB_BLOCK + '    ports:\n      - "5432:5432"\n',
         killed_by=["test_only_this_machine_reaches_the_published_ports"],
-        says="every interface",
+        says="needs no published port",
         why="the database answers anyone on the network (Docker's rules bypass the host's firewall)",
     ),
     Mutant(

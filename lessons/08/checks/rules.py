@@ -8,6 +8,7 @@ is missing (no final stage, no CMD, no migrate service…): each mistake is taug
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path, PurePosixPath
@@ -75,6 +76,166 @@ def shell_pid1_problem(dockerfile: docker.Dockerfile) -> docker.Problem | None:
         f'the command is JSON, but it starts {argv[0]} -c "…": the shell is PID 1, it does not pass SIGTERM '
         "on, and `docker stop` kills the server after 10 s; make the server itself the first word of the list",
     )
+
+
+def _build_stage(dockerfile: docker.Dockerfile) -> tuple[docker.Stage, list[docker.Instruction]] | None:
+    """The stage that runs uv sync (the first stage while none does yet), and its uv syncs."""
+    syncs = _syncs(dockerfile)
+    if syncs:
+        stage = syncs[-1][0]
+        return stage, [run for found, run in syncs if found is stage]
+    return (dockerfile.stages[0], []) if dockerfile.stages else None
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().strip("\"'").lower() in {"1", "true", "yes", "on"}
+
+
+def bytecode_problem(dockerfile: docker.Dockerfile) -> docker.Problem | None:
+    """uv compiles the .pyc files in the build stage (UV_COMPILE_BYTECODE=1), not each container at its start."""
+    found = _build_stage(dockerfile)
+    if found is None:
+        return None  # no FROM: multi_stage_problem says so
+    stage, syncs = found
+    if _truthy(stage.env().get("UV_COMPILE_BYTECODE")):
+        return None
+    if syncs and "--compile-bytecode" in syncs[-1].command.words():
+        return None
+    if syncs and "UV_COMPILE_BYTECODE=1" in syncs[-1].command.words():
+        return None
+    where = f"the {stage.label} stage" if stage.name else "the stage that runs uv sync"
+    return docker.Problem(
+        stage.line,
+        f"{where} never sets UV_COMPILE_BYTECODE=1: uv installs .py files only, so every new container "
+        "compiles them again as it starts, and starts slower; compile them once, in the build",
+    )
+
+
+def python_downloads_problem(dockerfile: docker.Dockerfile) -> docker.Problem | None:
+    """uv uses the image's own Python (UV_PYTHON_DOWNLOADS=0), never one it downloads into the build stage."""
+    found = _build_stage(dockerfile)
+    if found is None:
+        return None
+    stage, syncs = found
+    env = stage.env()
+    if env.get("UV_PYTHON_DOWNLOADS", "").strip("\"'").lower() in {"0", "false", "no", "never", "manual"}:
+        return None
+    if env.get("UV_PYTHON_PREFERENCE", "").strip("\"'") == "only-system" or env.get("UV_PYTHON", "").startswith("/"):
+        return None
+    words = syncs[-1].command.words() if syncs else []
+    if "--no-python-downloads" in words or "UV_PYTHON_DOWNLOADS=0" in words:
+        return None
+    where = f"the {stage.label} stage" if stage.name else "the stage that runs uv sync"
+    return docker.Problem(
+        stage.line,
+        f"{where} never sets UV_PYTHON_DOWNLOADS=0: when the image's Python does not suit the project, uv "
+        "downloads one into the build stage, and the .venv copied to the final stage points at an interpreter "
+        "that is not there; make uv use the image's Python or stop",
+    )
+
+
+def reloader_problem(dockerfile: docker.Dockerfile) -> docker.Problem | None:
+    """The image runs the server as in production: no --reload, no `fastapi dev`."""
+    final = dockerfile.final
+    if final is None:
+        return None  # multi_stage_problem says so
+    started = [found for found in (final.last("ENTRYPOINT"), final.last("CMD")) if found is not None]
+    if not started:
+        return docker.Problem(final.line, "the final stage has no command yet: start uvicorn with CMD")
+    words = [word for found in started for word in found.command.words()]
+    reload = "--reload" if "--reload" in words else None
+    dev = any(PurePosixPath(word).name == "fastapi" and words[i + 1 : i + 2] == ["dev"] for i, word in enumerate(words))
+    if reload is None and not dev:
+        return None
+    said = f"uvicorn runs with {reload}" if reload else "the command is `fastapi dev`, which runs uvicorn with --reload"
+    return docker.Problem(
+        started[-1].line,
+        f"{said}: the development reloader becomes PID 1, watches every file and runs the server in a child "
+        "process it restarts on each change; the code in an image never changes, so run the server without "
+        "the reloader",
+    )
+
+
+_SEPARATORS = {"&&", "||", ";", "|", "&"}
+
+
+def _commands(words: list[str]) -> list[list[str]]:
+    """The simple commands of a shell line: `a x && b y; c` → [[a, x], [b, y], [c]]."""
+    found: list[list[str]] = [[]]
+    for word in words:
+        if word in _SEPARATORS:
+            found.append([])
+            continue
+        if word.rstrip(";"):
+            found[-1].append(word.rstrip(";"))
+        if word.endswith(";"):
+            found.append([])
+    return [command for command in found if command]
+
+
+def _uid_zero(args: list[str]) -> bool:
+    for index, word in enumerate(args):
+        if word in {"-u", "--uid"} and args[index + 1 : index + 2] == ["0"]:
+            return True
+        if word in {"-u0", "--uid=0"}:
+            return True
+    return False
+
+
+def root_uid_problem(dockerfile: docker.Dockerfile) -> docker.Problem | None:
+    """The user the final stage switches to is not root under another name (uid 0)."""
+    final = dockerfile.final
+    user = final.last("USER") if final else None
+    if final is None or user is None:
+        return None  # non_root_problem says so
+    name = user.text.split(":")[0].strip()
+    for run in final.find("RUN"):
+        for command in _commands(run.command.words()):
+            tool = PurePosixPath(command[0]).name
+            if tool in {"useradd", "adduser", "usermod"} and name in command[1:] and _uid_zero(command[1:]):
+                return docker.Problem(
+                    run.line,
+                    f"{tool} gives {name} the uid 0: the kernel knows users by their uid, not their name, so "
+                    f"USER {name} runs as root under another name; let useradd --system choose the uid",
+                )
+    return None
+
+
+_INSTALLERS = {"apt-get", "apt", "apk", "yum", "dnf", "microdnf"}
+
+
+def _installs(stage: docker.Stage, tool: str) -> docker.Instruction | None:
+    for run in stage.find("RUN"):
+        for command in _commands(run.command.words()):
+            if PurePosixPath(command[0]).name in _INSTALLERS and {"install", "add"} & set(command) and tool in command:
+                return run
+    return None
+
+
+def healthcheck_tool_problem(dockerfile: docker.Dockerfile) -> docker.Problem | None:
+    """A health check that needs curl or wget installed into the final stage, when the image's Python can ask."""
+    final = dockerfile.final
+    check = final.last("HEALTHCHECK") if final else None
+    if final is None or check is None or check.text.upper() == "NONE":
+        return None  # healthcheck_problem says so
+    words = check.command.words()
+    tool = next((word for word in words if PurePosixPath(word).name in {"curl", "wget"}), None)
+    if tool is None:
+        return None
+    stages = {stage.label: stage for stage in dockerfile.stages}
+    stage: docker.Stage | None = final
+    while stage is not None:
+        installed = _installs(stage, PurePosixPath(tool).name)
+        if installed is not None:
+            return docker.Problem(
+                check.line,
+                f"the HEALTHCHECK runs {PurePosixPath(tool).name}, which line {installed.line} installs into the "
+                "final image: a package (and its security updates) shipped in every copy of the image, only for a "
+                "request the image's own Python makes as well; write the health check in Python and leave "
+                f"{PurePosixPath(tool).name} out",
+            )
+        stage = stages.get(stage.base) if stage.base != stage.label else None
+    return None
 
 
 def _workdir_at(stage: docker.Stage, line: int) -> str:
@@ -150,6 +311,63 @@ def _python_script(argv: tuple[str, ...]) -> str | None:
     return None
 
 
+_ASKS = r"urlopen|urllib|http\.client|httpx|requests|socket"
+
+
+def _exit_status_zero(node: ast.expr | None) -> bool:
+    """Whether exit(<node>) / SystemExit(<node>) ends Python with status 0 (no argument, 0, None, False)."""
+    return node is None or (isinstance(node, ast.Constant) and node.value in (0, None, False))
+
+
+def _fails(nodes: list[ast.stmt]) -> bool:
+    """Whether these statements can end Python with a non-zero status: a raise, or exit(1) and its cousins."""
+    for node in (inner for statement in nodes for inner in ast.walk(statement)):
+        if isinstance(node, ast.Raise):
+            error = node.exc
+            if error is None:
+                return True  # a bare `raise` re-raises the failure
+            name = error.func if isinstance(error, ast.Call) else error
+            if not (isinstance(name, ast.Name | ast.Attribute) and ast.unparse(name).endswith("SystemExit")):
+                return True
+            if isinstance(error, ast.Call) and not _exit_status_zero(error.args[0] if error.args else None):
+                return True
+        elif (
+            isinstance(node, ast.Call)
+            and re.fullmatch(r"(sys\.|os\.)?(_?exit|quit)", ast.unparse(node.func))
+            and not _exit_status_zero(node.args[0] if node.args else None)
+        ):
+            return True
+    return False
+
+
+def _source(statements: list[ast.stmt]) -> str:
+    return ast.unparse(ast.Module(body=statements, type_ignores=[]))
+
+
+def _swallowing_handler(script: str) -> str | None:
+    """The `except …` of a python -c script that catches the failed request and lets Python exit 0."""
+    try:
+        tree = ast.parse(script)
+    except SyntaxError:
+        return None  # not for this rule to judge
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try | ast.TryStar) and re.search(_ASKS, _source(node.body)):
+            for handler in node.handlers:
+                if _fails(handler.body):
+                    continue
+                # A failure may still be reported after the try (`ok = False` … `sys.exit(0 if ok else 1)`).
+                rest = [statement for statement in tree.body if handler not in ast.walk(statement)]
+                if _fails(rest):
+                    continue
+                caught = f"except {ast.unparse(handler.type)}" if handler.type is not None else "except"
+                return f"{caught}: {ast.unparse(handler.body[0]).splitlines()[0]}"
+        if isinstance(node, ast.With) and re.search(_ASKS, _source(node.body)):
+            for item in node.items:
+                if re.search(r"(^|\.)suppress$", ast.unparse(getattr(item.context_expr, "func", item.context_expr))):
+                    return f"with {ast.unparse(item.context_expr)}"
+    return None
+
+
 def _server_port(dockerfile: docker.Dockerfile) -> int:
     final = dockerfile.final
     command = final.last("ENTRYPOINT", "CMD") if final else None
@@ -177,7 +395,14 @@ def healthcheck_can_fail_problem(dockerfile: docker.Dockerfile) -> docker.Proble
             "service reports healthy; let the exception end Python with exit 1",
         )
     script_of_c = _python_script(check.command.argv)
-    if script_of_c is not None and not re.search(r"urlopen|urllib|http\.client|httpx|requests|socket", script_of_c):
+    caught = _swallowing_handler(script_of_c) if script_of_c is not None else None
+    if caught:
+        return docker.Problem(
+            check.line,
+            f"the HEALTHCHECK can never fail: `{caught}` catches the failed request and carries on, so Python "
+            "exits 0 and a broken service reports healthy; let the exception end Python with exit 1",
+        )
+    if script_of_c is not None and not re.search(_ASKS, script_of_c):
         return docker.Problem(
             check.line,
             "the HEALTHCHECK's Python never asks anything: it names /health but sends no request, so it always "
@@ -219,6 +444,57 @@ def baked_secret_problem(dockerfile: docker.Dockerfile, dockerignore: Path) -> t
             "lets .env into the build context, so `COPY . /app` bakes its passwords and keys into a layer of the "
             "image (a secret in every copy of it); add .env",
         )
+    return None
+
+
+# What the image needs, and why (docker.MUST_KEEP names an example path of each).
+_NEEDED = {
+    "pyproject.toml": "uv sync installs from it",
+    "uv.lock": "uv sync installs from it",
+    "app/": "the service's code",
+    "alembic.ini": "the migrate service runs alembic upgrade head with this image",
+    "migrations/": "the migrate service runs alembic upgrade head with this image",
+}
+# What the running service never needs: an example path, a pattern that leaves it out.
+_NOT_SHIPPED = (
+    ("tests/test_smoke.py", "tests/", "the service's test suite"),
+    ("checks/conftest.py", "checks/", "the workshop's checks"),
+)
+
+
+def _shown(path: str) -> str:
+    return path.split("/")[0] + "/" if "/" in path else path
+
+
+def needed_files_problem(dockerignore: Path) -> docker.Problem | None:
+    """.dockerignore keeps every file the image needs in the build context, and says which it leaves out."""
+    if not dockerignore.is_file():
+        return None  # dockerignore_problem says so
+    patterns = docker.dockerignore_patterns(dockerignore.read_text(encoding="utf-8"))
+    left_out = [_shown(path) for path in docker.MUST_KEEP if docker.is_ignored(patterns, path)]
+    if not left_out:
+        return None
+    names = left_out[0] if len(left_out) == 1 else ", ".join(left_out[:-1]) + " and " + left_out[-1]
+    reasons = sorted({_NEEDED.get(path, "the image needs it") for path in left_out})
+    return docker.Problem(
+        0,
+        f"leaves out {names}, which the image needs ({'; '.join(reasons)}); narrow the pattern that matches "
+        f"{'it' if len(left_out) == 1 else 'them'}",
+    )
+
+
+def not_shipped_problem(dockerignore: Path) -> docker.Problem | None:
+    """What the running service does not need (its tests, the workshop's checks) stays out of the image."""
+    if not dockerignore.is_file():
+        return None  # dockerignore_problem says so
+    patterns = docker.dockerignore_patterns(dockerignore.read_text(encoding="utf-8"))
+    for example, pattern, what in _NOT_SHIPPED:
+        if not docker.is_ignored(patterns, example):
+            return docker.Problem(
+                0,
+                f"lets {pattern} into the build context, so `COPY . /app` ships {what} in the production image, "
+                f"which runs the service, not its tests; add {pattern}",
+            )
     return None
 
 
@@ -268,6 +544,68 @@ def secret_default_problem(compose: docker.Compose) -> docker.Problem | None:
                     f"without .env starts with that known secret; write ${{{found['name']}:?set it in .env}} "
                     "so it stops instead",
                 )
+    return None
+
+
+def old_postgres_problem(compose: docker.Compose) -> docker.Problem | None:
+    """A PostgreSQL before 18 with the volume at /var/lib/postgresql: its data lands in an anonymous volume."""
+    databases = compose.with_image("postgres")
+    if not databases:
+        return None  # postgres_volume_problem says so
+    db = databases[0]
+    tag = db.image.split("@")[0].rsplit("/", 1)[-1].partition(":")[2]
+    major = re.match(r"\d+", tag)
+    if major is None or int(major.group(0)) >= 18:
+        return None
+    if not any(volume.target.rstrip("/") == "/var/lib/postgresql" for volume in db.volumes):
+        return None  # postgres_volume_problem names the version
+    return docker.Problem(
+        compose.line("services", db.name, "image") or db.line,
+        f"{db.image} keeps its data in /var/lib/postgresql/data, a volume its image declares: your volume at "
+        "/var/lib/postgresql stays empty while the database lives in an anonymous volume of that one container, "
+        "and `docker compose down` then up starts with an empty database; use postgres:18, which keeps its data "
+        "under the folder you mounted",
+    )
+
+
+_ENGINE_SECRET = re.compile(r"PASSWORD|SECRET|TOKEN", re.IGNORECASE)  # what docker.secret_problem looks for
+
+
+def written_secret_problem(compose: docker.Compose) -> docker.Problem | None:
+    """No password or key written in compose.yaml, found on the line that writes it (an anchor's, too)."""
+    for service in compose.services.values():
+        for name, value in service.environment.items():
+            if value is None or value.startswith("${"):
+                continue
+            password = _URL_PASSWORD.search(value)
+            in_url = password is not None and not password["password"].startswith("$")
+            if not (_ENGINE_SECRET.search(name) or in_url):
+                continue
+            written = next((node for node in _scalars(compose.root) if node.value in (value, f"{name}={value}")), None)
+            line = written.start_mark.line + 1 if written is not None else service.line
+            section = _section(compose, line)
+            shared = [other.name for other in compose.services.values() if other.environment.get(name) == value]
+            where = (
+                f"in {section}, which {' and '.join(shared)} merge"
+                if section not in (None, "services")
+                else f"in {service.name}'s environment"
+            )
+            what = f"{name} has its password" if in_url else f"{name} is"
+            return docker.Problem(
+                line,
+                f"{what} written in the file ({where}), and so in git: the secrets come from .env (env_file: .env), "
+                "referred to here as ${VARIABLE}",
+            )
+    return None
+
+
+def _section(compose: docker.Compose, line: int) -> str | None:
+    """The top-level key of compose.yaml whose block holds `line`."""
+    if not isinstance(compose.root, yaml.MappingNode):
+        return None
+    for key, value in compose.root.value:
+        if key.start_mark.line + 1 <= line <= value.end_mark.line + 1:
+            return str(key.value)
     return None
 
 
@@ -370,11 +708,18 @@ def published_port_problem(compose: docker.Compose, app: docker.Service | None) 
             found = _published(entry)
             if found is None or (found[0] or "").lower() in LOCAL_HOSTS:
                 continue
-            inside = "" if service.name == app.name else f"; the app reaches {service.name} by its name in the stack"
+            line = compose.line("services", service.name, "ports") or service.line
+            if service.name != app.name:
+                return docker.Problem(
+                    line,
+                    f"{service.name} publishes {entry} on every interface of the host, so anyone on your network "
+                    f"reaches it; the app reaches {service.name} by its name inside the stack, so {service.name} "
+                    "needs no published port at all: remove it",
+                )
             return docker.Problem(
-                compose.line("services", service.name, "ports") or service.line,
+                line,
                 f"{service.name} publishes {entry} on every interface of the host, so anyone on your network "
-                f"reaches it; write 127.0.0.1: in front to publish it on this machine only{inside}",
+                "reaches it; write 127.0.0.1: in front to publish it on this machine only",
             )
     if not any((_published(entry) or ("", "", ""))[2] == "8000" for entry in app.raw.get("ports") or []):
         return docker.Problem(

@@ -16,6 +16,18 @@ def test_uv_comes_from_a_pinned_image(dockerfile: docker.Dockerfile) -> None:
     teach(docker.uv_image_problem(dockerfile), "Dockerfile", 1)
 
 
+@pytest.mark.step(1)
+def test_uv_compiles_the_bytecode_at_build_time(dockerfile: docker.Dockerfile) -> None:
+    """Hint: who compiles the .pyc files, the build once or every container at each start? uv reads an ENV for it."""
+    teach(rules.bytecode_problem(dockerfile), "Dockerfile", 1)
+
+
+@pytest.mark.step(1)
+def test_uv_never_downloads_an_interpreter(dockerfile: docker.Dockerfile) -> None:
+    """Hint: the .venv points at an interpreter; which one exists in both stages? uv reads an ENV for it."""
+    teach(rules.python_downloads_problem(dockerfile), "Dockerfile", 1)
+
+
 @pytest.mark.step(2)
 def test_uv_sync_installs_the_lock_without_dev_dependencies(dockerfile: docker.Dockerfile) -> None:
     """Hint: one flag makes the build fail on a stale lock, another leaves out the `dev` group."""
@@ -43,7 +55,7 @@ def test_the_final_stage_copies_the_build_from_the_first(dockerfile: docker.Dock
 @pytest.mark.step(3)
 def test_the_final_stage_runs_as_a_non_root_user(dockerfile: docker.Dockerfile) -> None:
     """Hint: create a system user, give it the files with `--chown`, then `USER` before `CMD`."""
-    teach(docker.non_root_problem(dockerfile), "Dockerfile", 3)
+    teach(docker.non_root_problem(dockerfile) or rules.root_uid_problem(dockerfile), "Dockerfile", 3)
 
 
 @pytest.mark.step(3)
@@ -58,16 +70,29 @@ def test_the_server_listens_on_every_interface_of_the_container(dockerfile: dock
     teach(docker.listen_problem(dockerfile), "Dockerfile", 3)
 
 
+@pytest.mark.step(3)
+def test_the_server_runs_without_the_development_reloader(dockerfile: docker.Dockerfile) -> None:
+    """Hint: does the code inside an image ever change while the container runs?"""
+    teach(rules.reloader_problem(dockerfile), "Dockerfile", 3)
+
+
 @pytest.mark.step(4)
 def test_the_image_has_a_healthcheck_written_in_python(dockerfile: docker.Dockerfile) -> None:
     """Hint: the slim image has Python but no curl; `urllib.request.urlopen` raises on a 503."""
-    teach(docker.healthcheck_problem(dockerfile) or rules.healthcheck_can_fail_problem(dockerfile), "Dockerfile", 4)
+    found = (
+        rules.healthcheck_tool_problem(dockerfile)
+        or docker.healthcheck_problem(dockerfile)
+        or rules.healthcheck_can_fail_problem(dockerfile)
+    )
+    teach(found, "Dockerfile", 4)
 
 
 @pytest.mark.step(4)
 def test_dockerignore_keeps_the_venv_and_the_secrets_out() -> None:
     """Hint: the build context is everything in lessons/08 that .dockerignore does not name."""
-    teach(docker.dockerignore_problem(folder() / ".dockerignore"), ".dockerignore", 4)
+    path = folder() / ".dockerignore"
+    found = rules.needed_files_problem(path) or docker.dockerignore_problem(path) or rules.not_shipped_problem(path)
+    teach(found, ".dockerignore", 4)
 
 
 @pytest.mark.step(4)

@@ -13,7 +13,7 @@ from .conftest import teach
 @pytest.mark.step(5)
 def test_postgres_18_keeps_its_data_on_a_named_volume(compose: docker.Compose) -> None:
     """Hint: postgres:18 keeps its data under /var/lib/postgresql/18/docker; mount the folder above it."""
-    teach(docker.postgres_volume_problem(compose), "compose.yaml", 5)
+    teach(rules.old_postgres_problem(compose) or docker.postgres_volume_problem(compose), "compose.yaml", 5)
 
 
 @pytest.mark.step(5)
@@ -43,7 +43,12 @@ def test_the_app_and_its_migrations_read_dot_env(compose: docker.Compose, app_se
 @pytest.mark.step(6)
 def test_the_database_password_comes_from_dot_env(compose: docker.Compose) -> None:
     """Hint: the postgres image reads POSTGRES_PASSWORD from its environment; .env can provide it."""
-    teach(docker.database_password_problem(compose) or rules.secret_default_problem(compose), "compose.yaml", 6)
+    found = (
+        rules.written_secret_problem(compose)
+        or docker.database_password_problem(compose)
+        or rules.secret_default_problem(compose)
+    )
+    teach(found, "compose.yaml", 6)
 
 
 @pytest.mark.step(6)
