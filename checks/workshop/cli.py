@@ -507,7 +507,9 @@ def verify(
         proven = len(proof.checks) - len(proof.unproven)
         table.add_row(
             found.number,
-            f"{len(starter.checks) - starter.passed}/{len(starter.checks)} fail" + mark[starter_ok],
+            f"{len(starter.report.failing)}/{len(starter.checks) - starter.skipped} fail"
+            + (f" ({starter.skipped} skipped)" if starter.skipped else "")
+            + mark[starter_ok],
             f"{solution.passed}/{graded} pass"
             + (f" ({solution.skipped} skipped)" if solution.skipped else "")
             + (f", {repeat} runs" if repeat > 1 else "")

@@ -21,7 +21,7 @@ import pytest
 from workshop import docker_engine
 from workshop.graders import docker
 
-from .conftest import file_problems, folder
+from .conftest import folder
 
 pytestmark = [pytest.mark.step(8), pytest.mark.engine_gated]
 
@@ -42,14 +42,12 @@ def _last_line(done: subprocess.CompletedProcess[str]) -> str:
 
 
 @pytest.mark.workshop_timeout(900)
-def test_with_a_docker_engine_the_stack_builds_and_turns_healthy(
-    dockerfile: docker.Dockerfile, compose: docker.Compose, tmp_path: Path
-) -> None:
+def test_with_a_docker_engine_the_stack_builds_and_turns_healthy(files: docker.Files, tmp_path: Path) -> None:
     """Hint: run it yourself in lessons/08: `docker compose up --build --wait`, then `docker compose logs app`."""
     engine = docker_engine.engine()
     if not engine.running:
         pytest.skip(SKIP_REASON)
-    problems = file_problems(dockerfile, compose)
+    problems = docker.all_problems(files)
     assert not problems, (
         f"Lesson 08: the stack is built only once the files are right; first: {problems[0]} (steps 1 to 7)"
     )
@@ -62,8 +60,8 @@ def test_with_a_docker_engine_the_stack_builds_and_turns_healthy(
     shutil.copytree(folder(), stack, ignore=LEFT_OUT)
     if not (stack / ".env").is_file():
         shutil.copy2(stack / ".env.example", stack / ".env")
-    app = compose.app()
-    assert app is not None  # file_problems() found none, so the app service exists
+    app = files.app
+    assert app is not None  # all_problems() found none, so the app service exists
     port = _free_port()
     compose_cmd = ["docker", "compose", "--project-name", f"ledger-check-{os.getpid()}"]
     env = {**os.environ, "LEDGER_PORT": str(port)}
