@@ -67,6 +67,14 @@ MUTANTS = [
         says="not as its first statement",
         why="a string after an import is not a docstring: __doc__ stays None and the docs show nothing",
     ),
+    Mutant(
+        "schemas-docstring-describes-models",
+        find='"""Pydantic DTOs: what the API accepts and returns. Schemas never import models."""',
+        replace='"""SQLAlchemy models for the API."""',
+        killed_by=["test_each_layer_is_a_package_with_a_docstring[schemas]"],
+        says="describes the models layer",
+        why="a false docstring: schemas are Pydantic DTOs and must never import models, yet it says they hold models",
+    ),
     # --- step 3: the health route -----------------------------------------------------------
     Mutant(
         "health-answers-a-string",
@@ -91,6 +99,14 @@ MUTANTS = [
         killed_by=["test_health_answers_200_with_status_ok"],
         says='expected {"status": "ok"}, exactly',
         why="an invented body breaks the contract every probe and colleague relies on",
+    ),
+    Mutant(
+        "health-made-a-plain-def",
+        find="async def health() -> dict[str, str]:",
+        replace="def health() -> dict[str, str]:",
+        killed_by=["test_health_answers_200_with_status_ok"],
+        says="no longer `async def`",
+        why="changes the given signature: asyncio.run(health()) breaks and FastAPI sends the call to a thread pool",
     ),
     # --- step 4: the application ------------------------------------------------------------
     Mutant(
@@ -189,5 +205,56 @@ MUTANTS = [
         killed_by=["test_health_is_documented_in_openapi_under_a_tag"],
         says="openapi.json answered 404",
         why="no OpenAPI description means no /docs, no /redoc and no generated clients",
+    ),
+    Mutant(
+        "router-included-twice",
+        find="    app.include_router(health.router)\n",
+        replace="    app.include_router(health.router)\n    app.include_router(health.router)\n",
+        killed_by=["test_health_is_documented_in_openapi_under_a_tag"],
+        says="registered twice",
+        why="every route registered twice: duplicate operation ids in OpenAPI, and the second copy is dead code",
+    ),
+    Mutant(
+        "docs-pages-switched-off",
+        find='        title="Ledger",\n',
+        replace='        title="Ledger",\n        docs_url=None,\n        redoc_url=None,\n',
+        killed_by=["test_health_is_documented_in_openapi_under_a_tag"],
+        says="docs page step 5 opens is switched off",
+        why="a pasted hardening snippet removes /docs and /redoc, the pages step 5 and every colleague use",
+    ),
+    Mutant(
+        "debug-switched-on",
+        find='        title="Ledger",\n',
+        replace='        title="Ledger",\n        debug=True,\n',
+        killed_by=["test_the_app_keeps_debug_off"],
+        says="debug mode",
+        why="debug=True sends the traceback of every unhandled error to the client",
+    ),
+    Mutant(
+        "app-built-once-at-import",
+        find=(
+            "    app = FastAPI(\n"
+            '        title="Ledger",\n'
+            "        version=__version__,\n"
+            '        summary="Accounts, deposits and transfers in integer minor units.",\n'
+            "    )\n"
+            "    app.include_router(health.router)\n"
+            "    return app\n"
+        ),
+        replace="    return _app\n",
+        also=[
+            Edit(
+                find="def create_app() -> FastAPI:",
+                replace=(
+                    '_app = FastAPI(title="Ledger", version=__version__)\n'
+                    "_app.include_router(health.router)\n\n\n"
+                    "def create_app() -> FastAPI:"
+                ),
+                path="app/main.py",
+            )
+        ],
+        killed_by=["test_create_app_builds_a_new_app_on_each_call", "test_the_app_version_comes_from_the_package"],
+        says="the same app object again",
+        why="create_app() hands back one shared app built at import: no test or configuration gets a fresh one",
     ),
 ]

@@ -2,7 +2,9 @@
 
 import ast
 import importlib.util
+import inspect
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,31 @@ LAYER_WORDS = {
     "services": {"services", "service"},
     "dependencies": {"dependencies", "dependency"},
 }
+# Words that mark a description of one layer in particular (README's table): a docstring with another
+# layer's mark and none of its own layer's words describes the wrong layer.
+MARKS = {
+    "core": {"settings", "configuration", "config"},
+    "crud": {"repository", "repositories", "flush", "flushes"},
+    "models": {"sqlalchemy", "orm", "table", "tables", "column", "columns"},
+    "schemas": {"pydantic", "dto", "dtos"},
+    "services": {"business"},
+    "dependencies": {"depends"},
+}
+OWN_WORDS = {
+    "core": MARKS["core"] | {"logging", "security", "database", "engine", "cross", "cutting", "shared",
+                             "infrastructure", "helpers", "utilities", "common", "setup"},
+    "crud": MARKS["crud"] | {"query", "queries", "add", "adds", "persistence", "access", "rows", "row", "commit",
+                             "store", "stores", "read", "write", "save"},
+    "models": MARKS["models"] | {"rows", "mapped", "mapping", "database", "entities", "persisted"},
+    "schemas": MARKS["schemas"] | {"request", "requests", "response", "responses", "accepts", "accept", "returns",
+                                   "return", "payload", "payloads", "validation", "validate", "validated",
+                                   "serialization", "serialize", "serialise", "json", "input", "output", "body",
+                                   "bodies", "contract", "shapes", "objects", "transfer"},
+    "services": MARKS["services"] | {"rules", "rule", "domain", "logic", "use", "cases", "transfer", "transfers",
+                                     "deposit", "workflows", "operations"},
+    "dependencies": MARKS["dependencies"] | {"session", "sessions", "request", "requests", "inject", "injection",
+                                             "provide", "provides", "current", "user", "ask", "routes", "routers"},
+}  # fmt: skip
 
 
 def _layer_source(layer: str) -> str | None:
@@ -92,6 +119,14 @@ def test_each_layer_is_a_package_with_a_docstring(layer: str) -> None:
             f"Lesson 00: app/{layer}/__init__.py has the same docstring as app/{other}/: each layer "
             f"holds something different; say what {layer} holds (step 2)"
         )
+    if not words & OWN_WORDS[layer]:
+        for other in LAYERS:
+            marked = sorted(words & MARKS[other]) if other != layer else []
+            assert not marked, (
+                f"Lesson 00: the docstring of app/{layer}/__init__.py ({doc!r}) describes the {other} layer "
+                f"({', '.join(marked)}), not what the {layer} layer holds; the table in the README says what "
+                f"belongs in each (step 2)"
+            )
 
 
 @pytest.mark.step(4)
@@ -108,6 +143,28 @@ def test_create_app_returns_a_fastapi_app_titled_ledger() -> None:
 
 
 @pytest.mark.step(4)
+def test_create_app_builds_a_new_app_on_each_call() -> None:
+    """Hint: the app is built inside create_app(), each time it is called; the module's `app` is one call."""
+    main = load("app.main")
+    first, second = main.create_app(), main.create_app()
+    assert first is not second and first is not getattr(main, "app", None), (
+        "Lesson 00: create_app() returned the same app object again, the one built at import: a factory builds "
+        "a new app on every call, so each test (and later each configuration) gets a fresh one; build the "
+        "FastAPI app inside create_app() (step 4)"
+    )
+
+
+@pytest.mark.step(4)
+def test_the_app_keeps_debug_off() -> None:
+    """Hint: FastAPI's debug mode is for a developer's own machine; keep FastAPI's default."""
+    application = load("app.main").create_app()
+    assert getattr(application, "debug", False) is False, (
+        "Lesson 00: create_app() builds the app in debug mode: every unhandled error then sends its "
+        "traceback (code, file paths, values) to whoever made the request; leave debug off (step 4)"
+    )
+
+
+@pytest.mark.step(4)
 def test_the_app_version_comes_from_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hint: `__version__` is already imported in app/main.py; one release number, kept in one place."""
     main = load("app.main")
@@ -115,6 +172,12 @@ def test_the_app_version_comes_from_the_package(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(load("app"), "__version__", moved)
     monkeypatch.setattr(main, "__version__", moved, raising=False)
     application = main.create_app()
+    if application is getattr(main, "app", None):
+        pytest.fail(
+            "Lesson 00: create_app() returned the same app object again, the one built at import, so its "
+            "version cannot follow a changed __version__: build the FastAPI app inside create_app(), on each "
+            "call (step 4)"
+        )
     version = getattr(application, "version", None)
     assert version == moved, (
         f"Lesson 00: app.__version__ was {moved!r} but create_app() gave the app version {version!r}: "
@@ -163,6 +226,12 @@ async def _endpoint_of(application: Any, path: str) -> tuple[httpx.Response, Any
 @pytest.mark.step(3)
 async def test_health_answers_200_with_status_ok() -> None:
     """Hint: the route returns a dict; FastAPI turns it into JSON."""
+    health = load("app.routers.health").health
+    assert inspect.iscoroutinefunction(health), (
+        "Lesson 00: health() in app/routers/health.py is no longer `async def`: the given signature is async, "
+        "and step 3's own check, asyncio.run(health()), needs a coroutine; a plain def also runs in a "
+        "thread pool for nothing; keep the signature as given (step 3)"
+    )
     application = load("app.main").create_app()
     try:
         response = await _get(application, "/health")
@@ -206,10 +275,25 @@ async def test_health_is_served_by_the_health_router() -> None:
 @pytest.mark.step(4)
 async def test_health_is_documented_in_openapi_under_a_tag() -> None:
     """Hint: open http://127.0.0.1:8000/docs after `uv run workshop serve 00` and look for it."""
-    response = await _get(load("app.main").create_app(), "/openapi.json")
+    application = load("app.main").create_app()
+    response = await _get(application, "/openapi.json")
     assert response.status_code == 200, (
         f"Lesson 00: GET /openapi.json answered {response.status_code}: the app's OpenAPI description "
         "(and with it /docs and /redoc) is switched off; keep FastAPI's defaults (step 4)"
+    )
+    for page in ("/docs", "/redoc"):
+        shown = await _get(application, page)
+        assert shown.status_code == 200, (
+            f"Lesson 00: GET {page} answered {shown.status_code}: the docs page step 5 opens is switched off; "
+            "keep FastAPI's default docs and redoc pages (step 4)"
+        )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load("app.main").create_app().openapi()
+    duplicates = [str(warning.message) for warning in caught if "Duplicate Operation ID" in str(warning.message)]
+    assert not duplicates, (
+        f"Lesson 00: building /openapi.json warned {duplicates[0]!r}: GET /health is registered twice, so "
+        "health.router was included more than once; include each router once (step 4)"
     )
     operation = response.json().get("paths", {}).get("/health", {}).get("get")
     assert operation is not None, (

@@ -282,6 +282,22 @@ MUTANTS = [
         says="cors_origins",
         why="lesson 06 hands the value to CORSMiddleware, which then iterates the characters of one string",
     ),
+    Mutant(
+        "recycle-refuses-never",
+        find="    db_pool_recycle: int = Field(default=1800, ge=-1)\n",
+        replace="    db_pool_recycle: int = Field(default=1800, ge=0)\n",
+        killed_by=["test_pool_settings_accept_every_value_within_their_bounds"],
+        says="db_pool_recycle=-1 was refused",
+        why="-1 is SQLAlchemy's documented 'never recycle', which the README allows; a deployment using it cannot start",
+    ),
+    Mutant(
+        "pool-size-lower-bound-exclusive",
+        find="    db_pool_size: int = Field(default=5, ge=1, le=100)\n",
+        replace="    db_pool_size: int = Field(default=5, gt=1, lt=100)\n",
+        killed_by=["test_pool_settings_accept_every_value_within_their_bounds"],
+        says="db_pool_size=1 was refused",
+        why="off by one: a pool of 1 (a small worker) or of 100 is valid per the table and is refused at start",
+    ),
     # --- step 5: secrets and environments -------------------------------------------------------
     Mutant(
         "secret-key-as-plain-str",
@@ -415,6 +431,43 @@ MUTANTS = [
         killed_by=["test_production_accepts_a_real_secret"],
         says="a real LEDGER_SECRET_KEY was refused",
         why="production cannot start at all, whatever secret the operator sets",
+    ),
+    Mutant(
+        "secret-refused-by-an-assert",
+        find=(
+            "        if (\n"
+            "            self.environment is not Environment.DEVELOPMENT\n"
+            "            and self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY\n"
+            "        ):\n"
+            "            raise ValueError(\n"
+            '                f"LEDGER_SECRET_KEY still has its default value; set a real secret for the "\n'
+            '                f"{self.environment} environment"\n'
+            "            )\n"
+        ),
+        replace=(
+            "        assert (\n"
+            "            self.environment is Environment.DEVELOPMENT\n"
+            "            or self.secret_key.get_secret_value() != DEFAULT_SECRET_KEY\n"
+            '        ), f"LEDGER_SECRET_KEY still has its default value; set a real secret for {self.environment}"\n'
+        ),
+        killed_by=["test_the_default_secret_is_refused_outside_development"],
+        says="python -O",
+        why="python -O (PYTHONOPTIMIZE) strips asserts: the production image starts with the well-known secret",
+    ),
+    Mutant(
+        "debug-default-read-from-os-environ",
+        find='            environment = str(data.get("environment", Environment.DEVELOPMENT))\n',
+        replace='            environment = os.environ.get("LEDGER_ENVIRONMENT", Environment.DEVELOPMENT)\n',
+        also=[
+            Edit(
+                find="from enum import StrEnum\n",
+                replace="import os\nfrom enum import StrEnum\n",
+                path="app/core/config.py",
+            )
+        ],
+        killed_by=["test_debug_defaults_to_off_outside_development"],
+        says="not from os.environ",
+        why="a second source of truth: an environment set in .env or passed to Settings() keeps debug on in production",
     ),
     # --- step 6: read once ------------------------------------------------------------------
     Mutant(

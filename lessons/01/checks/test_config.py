@@ -7,6 +7,7 @@ your own `.env` never changes a result.
 import importlib.util
 import logging
 import os
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -181,6 +182,27 @@ def test_impossible_pool_settings_are_refused() -> None:
 
 
 @pytest.mark.step(4)
+def test_pool_settings_accept_every_value_within_their_bounds() -> None:
+    """Hint: a bound is inclusive with ge/le and exclusive with gt; the table in step 4 gives the edges."""
+    edges = [
+        ("db_pool_size", 1),
+        ("db_pool_size", 100),
+        ("db_max_overflow", 0),
+        ("db_max_overflow", 100),
+        ("db_pool_timeout", 0.5),
+        ("db_pool_recycle", -1),
+        ("db_pool_recycle", 0),
+    ]
+    for field, value in edges:
+        error = refusal(**{field: value})
+        assert error is None, (
+            f"Lesson 01: {field}={value} was refused ({summary(error)}), yet the table in step 4 allows it"
+            + (" (-1 is SQLAlchemy's value for 'never recycle')" if value == -1 else "")
+            + "; a bound too tight refuses a valid configuration at start: check ge/le/gt (step 4)"
+        )
+
+
+@pytest.mark.step(4)
 def test_pool_settings_have_production_defaults() -> None:
     """Hint: see the table in step 4; lesson 02 passes these to create_async_engine."""
     loaded = settings()
@@ -350,7 +372,9 @@ def test_debug_defaults_to_on_in_development() -> None:
 
 @pytest.mark.step(5)
 @pytest.mark.parametrize("environment", OUTSIDE_DEVELOPMENT)
-def test_debug_defaults_to_off_outside_development(environment: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_debug_defaults_to_off_outside_development(
+    environment: str, clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Hint: only development turns debug on by default; every other environment is treated like production."""
     monkeypatch.setenv("LEDGER_SECRET_KEY", REAL_SECRET)
     monkeypatch.setenv("LEDGER_ENVIRONMENT", environment)
@@ -359,6 +383,19 @@ def test_debug_defaults_to_off_outside_development(environment: str, monkeypatch
         f"Lesson 01: in {environment}, debug defaulted to {debug!r}: debug output shows internals to every "
         "client; outside development it stays off unless LEDGER_DEBUG turns it on (step 5)"
     )
+    # The same environment given another way: the default follows the settings' input, not one source.
+    monkeypatch.delenv("LEDGER_ENVIRONMENT")
+    (clean_env / ".env").write_text(f"LEDGER_ENVIRONMENT={environment}\n", encoding="utf-8")
+    from_dotenv = settings().debug
+    (clean_env / ".env").unlink()
+    from_argument = settings(environment=environment).debug
+    for source, debug in [("in .env", from_dotenv), (f"as Settings(environment={environment!r})", from_argument)]:
+        assert debug is False, (
+            f"Lesson 01: with the {environment} environment set {source} (not as a LEDGER_ENVIRONMENT "
+            f"variable), debug defaulted to {debug!r}: the default must follow the environment the settings "
+            "are given, whatever its source; read it from the validator's input data, not from os.environ "
+            "(step 5)"
+        )
 
 
 @pytest.mark.step(5)
@@ -388,6 +425,21 @@ def test_the_default_secret_is_refused_outside_development(environment: str, mon
     assert "LEDGER_SECRET_KEY" in str(error), (
         f"Lesson 01: in {environment}, the default secret was refused, but the error does not name "
         f"LEDGER_SECRET_KEY, the variable to set: {summary(error)} (step 5)"
+    )
+    # The same module compiled as `python -O` (or PYTHONOPTIMIZE=1) runs it: without its assert statements.
+    path = Path(config().__file__)
+    optimized = ModuleType("ledger_config_optimized_probe")
+    optimized.__file__ = str(path)
+    monkeypatch.setitem(sys.modules, optimized.__name__, optimized)
+    try:
+        exec(compile(path.read_text(encoding="utf-8"), str(path), "exec", optimize=1), vars(optimized))
+        optimized.Settings()
+    except ValidationError:  # refused (perhaps already by a Settings() at import: another check's business)
+        return
+    pytest.fail(
+        f"Lesson 01: under `python -O` (PYTHONOPTIMIZE=1, common in production images), {environment} started "
+        "with the default secret key: the refusal is an assert statement, which -O removes; refuse with "
+        "raise ValueError(...) (step 5)"
     )
 
 

@@ -43,6 +43,38 @@ MUTANTS = [
         why="SQL echo on in every environment floods the logs with statements and their parameters",
     ),
     Mutant(
+        "engine-without-a-pool",
+        find=(
+            "    return create_async_engine(\n"
+            "        settings.database_url,\n"
+            "        pool_size=settings.db_pool_size,\n"
+            "        max_overflow=settings.db_max_overflow,\n"
+            "        pool_timeout=settings.db_pool_timeout,\n"
+            "        pool_recycle=settings.db_pool_recycle,\n"
+            "        pool_pre_ping=settings.db_pool_pre_ping,\n"
+            "        echo=settings.db_echo,\n"
+            "    )\n"
+        ),
+        replace=(
+            '    # NullPool: avoids "attached to a different loop" errors in tests\n'
+            "    return create_async_engine(settings.database_url, poolclass=NullPool, echo=settings.db_echo)\n"
+        ),
+        also=[
+            Edit(
+                find="from sqlalchemy.exc import DBAPIError\n",
+                replace="from sqlalchemy.exc import DBAPIError\nfrom sqlalchemy.pool import NullPool\n",
+                path=DATABASE,
+            )
+        ],
+        killed_by=[
+            "test_the_engine_takes_its_pool_from_the_settings",
+            "test_the_lifespan_disposes_of_the_engine_on_shutdown",
+            "test_health_uses_the_pool_of_the_apps_engine",
+        ],
+        says="keeps no pool of connections",
+        why="a test workaround shipped: no pool at all, a new connection for every request, and the db_* settings ignored",
+    ),
+    Mutant(
         "sync-engine",
         find="    return create_async_engine(\n",
         replace="    return sqlalchemy.create_engine(  # type: ignore[return-value]\n",
@@ -201,9 +233,33 @@ MUTANTS = [
                 path=SESSION,
             )
         ],
-        killed_by=["test_each_request_takes_its_session_from_the_apps_sessionmaker"],
-        says="app.state.sessionmaker",
+        killed_by=[
+            "test_each_request_takes_its_session_from_the_apps_sessionmaker",
+            "test_a_request_commits_its_writes_when_the_route_returns",
+            "test_a_request_that_raises_rolls_back_its_writes",
+            "test_two_concurrent_requests_never_share_a_session",
+            "test_a_commit_that_fails_is_never_answered_with_2xx",
+        ],
+        says="request.app.state.sessionmaker",
         why="an engine per request opens a new pool (and a new connection) for every request, and never disposes it",
+    ),
+    Mutant(
+        "session-never-closed",
+        find=(
+            "    async with sessionmaker() as session:  # closing it returns the connection to the pool\n"
+            "        try:\n            yield session\n        except Exception:\n"
+            "            await session.rollback()\n            raise\n        else:\n"
+            "            await session.commit()\n"
+        ),
+        replace=(
+            "    session = sessionmaker()\n"
+            "    try:\n        yield session\n    except Exception:\n"
+            "        await session.rollback()\n        raise\n    else:\n"
+            "        await session.commit()\n"
+        ),
+        killed_by=["test_the_connection_goes_back_to_the_pool_after_the_request[commit_fails]"],
+        says="never closed",
+        why="a session never closed keeps its connection whenever the commit fails, until the garbage collector runs",
     ),
     # --- step 4: the lifespan ---------------------------------------------------------------------
     Mutant(
@@ -238,7 +294,10 @@ MUTANTS = [
         "no-lifespan",
         find="        lifespan=lifespan,\n",
         replace="",
-        killed_by=["test_the_lifespan_puts_an_engine_and_a_sessionmaker_on_app_state"],
+        killed_by=[
+            "test_the_lifespan_puts_an_engine_and_a_sessionmaker_on_app_state",
+            "test_health_uses_the_pool_of_the_apps_engine",
+        ],
         says="lifespan=lifespan",
         why="without the lifespan no engine is ever created: every request fails",
     ),
@@ -295,6 +354,17 @@ MUTANTS = [
         killed_by=["test_database_is_up_says_false_when_the_server_refuses"],
         says="DBAPIError",
         why="a server that refuses (no such database, wrong password) turns the health check into a 500",
+    ),
+    Mutant(
+        "database-is-up-misses-oserror",
+        find="    except (OSError, DBAPIError) as error:",
+        replace="    except DBAPIError as error:",
+        killed_by=[
+            "test_database_is_up_says_false_when_the_database_is_unreachable",
+            "test_health_answers_503_when_the_database_is_unreachable",
+        ],
+        says="catch the connection errors",
+        why="a refused connection is an OSError: while the database is down, /health answers 500 instead of 503",
     ),
     Mutant(
         "database-is-up-sleeps-before-giving-up",

@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.pool import QueuePool
 
 from workshop.grading import load
 
@@ -55,8 +56,15 @@ async def test_the_engine_takes_its_pool_from_the_settings(app_env: str, monkeyp
         )
         try:
             actual = engine_options(engine)
+            pool_class = type(engine.pool).__name__
+            pools = isinstance(engine.pool, QueuePool)
         finally:
             await engine.dispose()
+        assert pools, (
+            f"Lesson 02: create_engine() made an engine with a {pool_class}, which keeps no pool of connections "
+            "to size: every request would open (and close) a connection of its own, and the db_* settings do "
+            "nothing; keep create_async_engine's own pool and pass it each setting (step 1)"
+        )
         expected = {
             "url": make_url(app_env),
             "pool_size": settings.db_pool_size,

@@ -61,6 +61,22 @@ def recording(application: FastAPI, errors: list[Exception]) -> Any:
     return app
 
 
+def explain(errors: list[Exception]) -> None:
+    """Re-raise a stub's NotImplementedError; turn a read of app.state beyond the sessionmaker into a lesson message."""
+    for error in errors:
+        if isinstance(error, NotImplementedError):
+            raise error
+    for error in errors:
+        if isinstance(error, AttributeError) and "'State' object has no attribute" in str(error):
+            missing = str(error).rsplit(" ", 1)[-1].strip("'\"")
+            raise AssertionError(
+                f"Lesson 02: get_session read request.app.state.{missing}, but a request needs only "
+                "request.app.state.sessionmaker, made once by the lifespan on the app's one engine (this check's "
+                "app has nothing else): an engine or a sessionmaker made per request is a new pool, and a new "
+                "connection, for every request (step 3)"
+            ) from error
+
+
 async def committed(engine: AsyncEngine, table: str) -> list[str]:
     """The rows as another connection sees them: only what was committed."""
     async with engine.connect() as connection:
@@ -75,8 +91,12 @@ async def test_a_request_commits_its_writes_when_the_route_returns(db_engine: As
     async def add_note(session: SessionDep) -> None:
         await session.execute(text(f"INSERT INTO {notes} VALUES (1, 'kept')"))
 
-    async with client(application) as http:
+    errors: list[Exception] = []
+    async with client(recording(application, errors), raise_app_exceptions=False) as http:
         response = await http.post("/notes")
+    explain(errors)
+    for error in errors:
+        raise error
     assert response.status_code == 201, f"Lesson 02: POST /notes answered {response.status_code} (step 3)"
     assert await committed(db_engine, notes) == ["kept"], (
         "Lesson 02: a route wrote a row and returned, but another connection does not see it: "
@@ -96,9 +116,7 @@ async def test_a_request_that_raises_rolls_back_its_writes(db_engine: AsyncEngin
     errors: list[Exception] = []
     async with client(recording(application, errors), raise_app_exceptions=False) as http:
         response = await http.post("/notes")
-    for error in errors:
-        if isinstance(error, NotImplementedError):
-            raise error
+    explain(errors)
     assert await committed(db_engine, notes) == [], (
         "Lesson 02: the route raised after writing a row, and the row was committed: roll back when "
         "the route raises, and never commit in a `finally` (step 3)"
@@ -120,7 +138,8 @@ async def test_two_concurrent_requests_never_share_a_session(db_engine: AsyncEng
         seen.append(session)
         await both_inside.wait()  # both requests are in flight at the same time
 
-    async with client(application) as http:
+    errors: list[Exception] = []
+    async with client(recording(application, errors), raise_app_exceptions=False) as http:
         try:
             async with asyncio.timeout(3):
                 await asyncio.gather(http.get("/who"), http.get("/who"))
@@ -129,6 +148,9 @@ async def test_two_concurrent_requests_never_share_a_session(db_engine: AsyncEng
                 "Lesson 02: two requests could not run at the same time; does get_session hold a lock "
                 "or wait for the previous session? (step 3)"
             ) from None
+    explain(errors)
+    for error in errors:
+        raise error
     assert len(seen) == 2 and seen[0] is not seen[1], (
         "Lesson 02: two requests in flight got the same AsyncSession; a session is not safe to share "
         "between concurrent tasks. Make one per request (step 3)"
@@ -170,11 +192,17 @@ async def test_each_request_takes_its_session_from_the_apps_sessionmaker(db_engi
     assert response.status_code == 200, f"Lesson 02: GET /one answered {response.status_code} (step 3)"
 
 
-@pytest.mark.parametrize("route", ["returns", "raises"])
-async def test_the_connection_goes_back_to_the_pool_after_the_request(database_url: str, route: str) -> None:
+@pytest.mark.parametrize("route", ["returns", "raises", "commit_fails"])
+async def test_the_connection_goes_back_to_the_pool_after_the_request(
+    database_url: str, db_engine: AsyncEngine, route: str
+) -> None:
     """Hint: `async with sessionmaker() as session:` closes the session on the way out, whatever happens."""
     engine = create_async_engine(database_url)  # a pool of its own, so the count is this check's alone
     seen: list[AsyncSession] = []  # kept alive, so the garbage collector cannot hand a leaked connection back
+    codes = f"codes_{uuid.uuid4().hex[:12]}"
+    if route == "commit_fails":  # a UNIQUE constraint checked at COMMIT: the route succeeds, the commit fails
+        async with db_engine.begin() as connection:
+            await connection.execute(text(f"CREATE TABLE {codes} (code text UNIQUE DEFERRABLE INITIALLY DEFERRED)"))
     try:
         application, SessionDep = app_with_sessions(engine)
 
@@ -184,31 +212,40 @@ async def test_the_connection_goes_back_to_the_pool_after_the_request(database_u
             value = int((await session.execute(text("SELECT 1"))).scalar_one())
             if route == "raises":
                 raise HTTPException(status_code=409, detail="changed my mind")
+            if route == "commit_fails":
+                await session.execute(text(f"INSERT INTO {codes} VALUES ('A'), ('A')"))
             return value
 
         errors: list[Exception] = []
         async with client(recording(application, errors), raise_app_exceptions=False) as http:
             for _ in range(3):
                 await http.get("/one")
-        for error in errors:
-            if isinstance(error, NotImplementedError):
-                raise error
+        explain(errors)
         held = engine.pool.checkedout()
     finally:
         for session in seen:
             await session.close()
         await engine.dispose()
+        if route == "commit_fails":
+            async with db_engine.begin() as connection:
+                await connection.execute(text(f"DROP TABLE IF EXISTS {codes}"))
     if route == "returns":
         assert held == 0, (
             f"Lesson 02: after three requests that read a row, {held} connection(s) are still checked out of "
             "the pool, each idle in an open transaction; close each request's session when the request ends, "
             "even when it had nothing to commit (step 3)"
         )
-    else:
+    elif route == "raises":
         assert held == 0, (
             f"Lesson 02: after three requests whose route raised, {held} connection(s) are still checked out "
             "of the pool, each idle in a transaction that holds its locks; roll back and close the session "
             "when the route raises (step 3)"
+        )
+    else:
+        assert held == 0, (
+            f"Lesson 02: after three requests whose commit failed, {held} connection(s) are still checked out "
+            "of the pool, each stuck in a failed transaction until the garbage collector finds its session: "
+            "the session was never closed. Close it whatever happens, a failing commit included (step 3)"
         )
 
 
@@ -231,6 +268,7 @@ async def test_a_commit_that_fails_is_never_answered_with_2xx(db_engine: AsyncEn
     finally:
         async with db_engine.begin() as connection:
             await connection.execute(text(f"DROP TABLE IF EXISTS {codes}"))
+    explain(errors)
     for error in errors:
         if not isinstance(error, IntegrityError):
             raise error  # not the failed commit: something else broke first

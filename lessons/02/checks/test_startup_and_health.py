@@ -14,6 +14,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from workshop.grading import load
@@ -23,21 +24,41 @@ BLOCKED = 1.0
 APP_MODULES = ("app.main", "app.core.database", "app.dependencies.session", "app.routers.health")
 
 
+def require_a_pool(engine: AsyncEngine) -> None:
+    """Fail with a lesson message when the engine keeps no pool of connections (NullPool and the like)."""
+    assert callable(getattr(engine.pool, "checkedin", None)), (
+        f"Lesson 02: app.state.engine has a {type(engine.pool).__name__}, which keeps no pool of connections: "
+        "every request opens (and closes) a connection of its own, and the db_* settings do nothing; keep "
+        "create_async_engine's own pool, configured from the settings (step 1)"
+    )
+
+
 def create_app(**settings: Any) -> FastAPI:
     """Your create_app() with Settings from the environment, plus keyword overrides."""
     config = load("app.core.config")
     return load("app.main").create_app(config.Settings(**settings))
 
 
+def require_a_sessionmaker(application: FastAPI) -> None:
+    assert getattr(application.state, "sessionmaker", None) is not None, (
+        "Lesson 02: after startup there is no app.state.sessionmaker, so get_session cannot make a "
+        "session; finish the lifespan and pass lifespan=lifespan to FastAPI (step 4)"
+    )
+
+
 async def get_health(application: FastAPI) -> httpx.Response:
     async with LifespanManager(application) as manager:
-        assert getattr(application.state, "sessionmaker", None) is not None, (
-            "Lesson 02: after startup there is no app.state.sessionmaker, so get_session cannot make a "
-            "session; finish the lifespan and pass lifespan=lifespan to FastAPI (step 4)"
-        )
+        require_a_sessionmaker(application)
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as http:
-            return await http.get("/health")
+            try:
+                return await http.get("/health")
+            except OSError as error:
+                raise AssertionError(
+                    f"Lesson 02: GET /health failed with {type(error).__name__} ({error}) instead of answering: "
+                    "a refused connection raises OSError, and database_is_up() must catch the connection "
+                    "errors and return False (step 5)"
+                ) from error
 
 
 @pytest.mark.step(4)
@@ -117,8 +138,16 @@ async def test_the_lifespan_disposes_of_the_engine_on_shutdown(app_env: str) -> 
         assert isinstance(engine, AsyncEngine), (
             "Lesson 02: after startup there is no app.state.engine; create it in the lifespan (step 4)"
         )
-        async with engine.connect() as connection:  # leaves one open connection in the pool
-            await connection.execute(text("SELECT 1"))
+        require_a_pool(engine)
+        try:
+            async with engine.connect() as connection:  # leaves one open connection in the pool
+                await connection.execute(text("SELECT 1"))
+        except (OSError, DBAPIError) as error:
+            raise AssertionError(
+                f"Lesson 02: app.state.engine could not reach the database of the app's settings "
+                f"({type(error).__name__}): it was not built from them; create it in the lifespan from "
+                "app.state.settings (step 4)"
+            ) from error
         pool = engine.pool
         assert pool.checkedin() == 1
     assert pool.checkedin() == 0, (
@@ -271,6 +300,7 @@ async def test_health_uses_the_pool_of_the_apps_engine(app_env: str) -> None:
     """Hint: the route asks for `session: SessionDep`; the session comes from the lifespan's one engine."""
     application = create_app()
     async with LifespanManager(application) as manager:
+        require_a_sessionmaker(application)
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as http:
             for _ in range(3):
@@ -282,6 +312,7 @@ async def test_health_uses_the_pool_of_the_apps_engine(app_env: str) -> None:
         assert isinstance(engine, AsyncEngine), (
             "Lesson 02: after startup there is no app.state.engine; create it in the lifespan (step 4)"
         )
+        require_a_pool(engine)
         pooled = engine.pool.checkedin()
     assert pooled >= 1, (
         "Lesson 02: three GET /health answered 200, yet the pool of app.state.engine never lent a connection: "

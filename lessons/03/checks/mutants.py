@@ -49,6 +49,23 @@ MUTANTS = [
         why="without the variant bits the id is not an RFC 9562 UUID; other tools misread it",
     ),
     Mutant(
+        "uuid7-variant-not-cleared",
+        find="value = value & ~(0x3 << 62) | 0x2 << 62",
+        replace="value = value | 0x2 << 62",
+        killed_by=["test_uuid7_makes_version_7_ids_in_time_order"],
+        says="bit 62 keeps its random value",
+        why="sets bit 63 but never clears bit 62: half of the ids carry variant 0b11 (reserved), not RFC 9562's 0b10",
+    ),
+    Mutant(
+        "uuid7-random-module",
+        find='int.from_bytes(os.urandom(10), "big")',
+        replace="random.getrandbits(80)",
+        also=[Edit(find="import os\nimport time\n", replace="import random\nimport time\n", path=BASE)],
+        killed_by=["test_uuid7_random_bits_cannot_be_predicted"],
+        says="Mersenne Twister",
+        why="Mersenne Twister is predictable: ids that should be unguessable can be predicted from a few observed ones",
+    ),
+    Mutant(
         "no-naming-convention",
         find="    metadata = MetaData(naming_convention=NAMING_CONVENTION)\n",
         replace="    metadata = MetaData()\n",
@@ -258,6 +275,16 @@ MUTANTS = [
         says="offline",
         why="`alembic upgrade head --sql` runs the migrations against the database instead of printing them",
     ),
+    Mutant(
+        "offline-without-literal-binds",
+        find="""        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+""",
+        replace="",
+        killed_by=["test_offline_mode_prints_the_sql_of_the_migrations"],
+        says="placeholders",
+        why="--sql output has bind placeholders instead of values: the DBA cannot run it",
+    ),
     # --- step 6: the migration ------------------------------------------------------------------------
     Mutant(
         "migration-uses-create-all",
@@ -278,6 +305,14 @@ MUTANTS = [
         killed_by=["test_the_migrated_schema_matches_the_models"],
         says="balance",
         why="the database stores money as a float: 0.1 + 0.2 is not 0.3",
+    ),
+    Mutant(
+        "migration-balance-without-server-default",
+        find='sa.Column("balance", sa.BigInteger(), server_default="0", nullable=False)',
+        replace='sa.Column("balance", sa.BigInteger(), nullable=False)',
+        killed_by=["test_the_migrated_schema_matches_the_models"],
+        says="server default",
+        why="the table has no DEFAULT 0: any writer but the ORM (psql, a script) must give a balance",
     ),
     Mutant(
         "migration-forgets-an-index",

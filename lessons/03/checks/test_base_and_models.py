@@ -4,6 +4,7 @@ The first four read the models without a database. The last two write rows, so t
 migrated database too: they pass once step 6 is done.
 """
 
+import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -45,21 +46,29 @@ def columns(table: Table) -> dict[str, tuple[str, bool, bool]]:
 def test_uuid7_makes_version_7_ids_in_time_order() -> None:
     """Hint: 48 bits of Unix milliseconds first, then the version (7), the variant, random bits."""
     uuid7 = models().uuid7
+    many = [uuid7() for _ in range(1000)]  # a field with one random bit left in it shows up here for sure
+    wrong_type = next((value for value in many if not isinstance(value, uuid.UUID)), None)
+    assert wrong_type is None, f"Lesson 03: uuid7() returned {type(wrong_type).__name__}; return a uuid.UUID (step 2)"
+    bad_variant = [value for value in many if value.int >> 62 & 0x3 != 0b10]
+    if bad_variant:
+        bits = {value.int >> 62 & 0x3 for value in bad_variant}
+        cause = (
+            "bit 63 is set but bit 62 keeps its random value: clear the field, then set it"
+            if bits == {0b11}
+            else "overwrite the two variant bits (62 and 63) with 0b10"
+        )
+        raise AssertionError(
+            f"Lesson 03: {len(bad_variant)} of 1000 ids from uuid7() have a variant other than RFC 9562's 0b10, e.g. "
+            f"{bad_variant[0]}, whose bits 62-63 are 0b{bad_variant[0].int >> 62 & 0x3:02b}; {cause} (step 2)"
+        )
+    versions = sorted({value.version for value in many if value.version != 7})
+    assert not versions, (
+        f"Lesson 03: uuid7() made ids of version {versions}, not only 7; set the 4 version bits (76-79) to 7 (step 2)"
+    )
     ids = []
     for _ in range(10):  # ten ids in random order are sorted by chance once in 3.6 million runs
         ids.append(uuid7())
         time.sleep(0.002)  # a new millisecond: the order must follow the clock
-    assert all(isinstance(value, uuid.UUID) for value in ids), (
-        f"Lesson 03: uuid7() returned {type(ids[0]).__name__}; return a uuid.UUID (step 2)"
-    )
-    assert all(value.variant == uuid.RFC_4122 for value in ids), (
-        f"Lesson 03: uuid7() made {ids[0]}, whose variant is {ids[0].variant}; set the two variant bits (62 and 63) "
-        "to 0b10, the RFC 9562 variant (step 2)"
-    )
-    versions = [value.version for value in ids]
-    assert versions == [7] * len(ids), (
-        f"Lesson 03: uuid7() made ids of version {sorted(set(versions))}; set the 4 version bits to 7 (step 2)"
-    )
     assert ids == sorted(ids), (
         "Lesson 03: ids made later sort first; put the milliseconds in the 48 most significant bits (step 2)"
     )
@@ -67,7 +76,58 @@ def test_uuid7_makes_version_7_ids_in_time_order() -> None:
     assert abs(milliseconds - time.time() * 1000) < 60_000, (
         f"Lesson 03: the first 48 bits of {ids[0]} are not the current Unix time in milliseconds (step 2)"
     )
-    assert len({uuid7() for _ in range(1000)}) == 1000, "Lesson 03: uuid7() repeats itself; add random bits (step 2)"
+    assert len(set(many)) == 1000, "Lesson 03: uuid7() repeats itself; add random bits (step 2)"
+
+
+RANDOM_BITS = 0xFFF << 64 | (1 << 62) - 1  # rand_a (bits 64-75) and rand_b (bits 0-61)
+
+
+def predictable_generators(function: Callable[..., Any]) -> list[str]:
+    """The names `function` uses that are a Mersenne Twister (random.Random, not SystemRandom) or one of its methods."""
+    found = []
+    for name in function.__code__.co_names:
+        value = function.__globals__.get(name)
+        owner = value if isinstance(value, random.Random) else getattr(value, "__self__", None)
+        if isinstance(owner, random.Random) and not isinstance(owner, random.SystemRandom):
+            found.append(name)
+    return found
+
+
+@pytest.mark.step(2)
+def test_uuid7_random_bits_cannot_be_predicted() -> None:
+    """Hint: an id is public; its random bits must come from the operating system's generator, as uuid4()'s do."""
+    uuid7 = models().uuid7
+
+    def random_bits() -> int:
+        value = uuid7()
+        assert isinstance(value, uuid.UUID), (
+            f"Lesson 03: uuid7() returned {type(value).__name__}; return a uuid.UUID (step 2)"
+        )
+        return value.int & RANDOM_BITS
+
+    state = random.getstate()
+    try:
+        random.seed(2026)
+        first = [random_bits() for _ in range(3)]
+        random.seed(2026)
+        second = [random_bits() for _ in range(3)]
+    finally:
+        random.setstate(state)
+    assert len(set(first)) == 3, (
+        "Lesson 03: three ids from uuid7() share the same 74 random bits: they are not random at all; fill the 80 "
+        "bits below the milliseconds with random bits from the operating system (step 2)"
+    )
+    assert first != second, (
+        "Lesson 03: after random.seed(2026), uuid7() made exactly the same random bits twice: they come from the "
+        "random module, a Mersenne Twister that anyone can predict from a few ids they have seen. Ids are public: "
+        "take the random bits from the operating system's generator (os.urandom), as uuid4() does (step 2)"
+    )
+    shared = predictable_generators(uuid7)
+    assert not shared, (
+        f"Lesson 03: uuid7() draws its random bits from {', '.join(shared)}, a random.Random: a Mersenne Twister "
+        "anyone can predict from a few ids they have seen. Take them from the operating system's generator "
+        "(os.urandom), as uuid4() does (step 2)"
+    )
 
 
 @pytest.mark.step(2)
@@ -176,6 +236,12 @@ async def test_a_new_account_gets_a_uuid7_id_and_a_zero_balance(db_session: Asyn
             f"Lesson 03: the second new account could not be inserted ({str(error.orig).splitlines()[0]}); both got "
             f"the id {first.id}: pass default=uuid7, the function, not uuid7(), which runs once at import (step 3)"
         ) from None
+    if isinstance(first.id, uuid.UUID) and first.id.int >> 76 & 0xF == 7 and first.id.version != 7:
+        raise AssertionError(
+            f"Lesson 03: a new account got the id {first.id}, whose version bits say 7 but whose variant bits "
+            f"(62-63) are 0b{first.id.int >> 62 & 0x3:02b}, not 0b10: the id comes from uuid7(), which makes such "
+            "ids; fix uuid7() first (step 2)"
+        )
     assert isinstance(first.id, uuid.UUID) and first.id.version == 7, (
         f"Lesson 03: a new account got the id {first.id!r}; default=uuid7 makes a version-7 UUID (step 3)"
     )

@@ -56,6 +56,12 @@ def unreachable_url() -> str:
     return f"postgresql+asyncpg://nobody@127.0.0.1:{port}/unused"
 
 
+def default_text(default: Any) -> str:
+    """A server default as Alembic reports it (a string, a DefaultClause, or None), as SQL text."""
+    value = getattr(default, "arg", default)
+    return "none" if value is None else repr(value) if isinstance(value, str) else str(value)
+
+
 def described(difference: Any) -> str:
     """One of Alembic's differences (models vs database), in words: what the models say, what the database has."""
     if isinstance(difference, list) and difference:  # modify_* come as a list of tuples, one per column
@@ -64,6 +70,8 @@ def described(difference: Any) -> str:
     if kind in ("modify_type", "modify_nullable", "modify_default") and len(rest) >= 6:
         _, table, column, _, database, models = rest[:6]
         what = {"modify_type": "type", "modify_nullable": "nullable", "modify_default": "server default"}[kind]
+        if kind == "modify_default":
+            database, models = default_text(database), default_text(models)
         return f"{table}.{column} {what}: {database} in the database, {models} in the models"
     if kind in ("add_table", "remove_table", "add_index", "remove_index", "add_fk", "remove_fk"):
         thing = rest[0]
@@ -112,10 +120,38 @@ def test_alembic_ini_finds_the_migrations_and_holds_no_url(alembic_on: AlembicOn
     )
 
 
+DATA_REVISION = '''"""A data change with values in it: its --sql output must hold the values."""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9997"
+down_revision = {head!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    accounts = sa.table("accounts", sa.column("currency", sa.String))
+    op.execute(accounts.update().where(accounts.c.currency == "DEM").values(currency="EUR"))
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
 @pytest.mark.step(5)
-async def test_offline_mode_prints_the_sql_of_the_migrations(alembic_on: AlembicOn) -> None:
+async def test_offline_mode_prints_the_sql_of_the_migrations(alembic_on: AlembicOn, tmp_path: Path) -> None:
     """Hint: `alembic upgrade head --sql` runs run_migrations_offline(): configure with url= and literal_binds=True."""
-    alembic = alembic_on(unreachable_url())  # offline: never connects
+    copy = tmp_path / "lesson"
+    shutil.copytree(folder() / "migrations", copy / "migrations", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(folder() / "alembic.ini", copy / "alembic.ini")
+    head = alembic_on(unreachable_url()).head()
+    (copy / "migrations" / "versions" / "9997_data_change.py").write_text(
+        DATA_REVISION.format(head=head), encoding="utf-8"
+    )
+    alembic = alembic_on(unreachable_url(), folder=copy)  # offline: never connects
     output = io.StringIO()
     try:
         await alembic.run("upgrade head --sql", lambda config: command.upgrade(config, "head", sql=True), output)
@@ -133,6 +169,12 @@ async def test_offline_mode_prints_the_sql_of_the_migrations(alembic_on: Alembic
     assert "CREATE TABLE accounts" in sql and "CREATE TABLE entries" in sql, (
         "Lesson 03: the SQL of `alembic upgrade head --sql` creates no accounts and entries tables; "
         "write upgrade() of the first migration (step 6)"
+    )
+    update = next((line for line in sql.splitlines() if line.startswith("UPDATE accounts")), "")
+    assert "'EUR'" in update and "'DEM'" in update, (
+        f"Lesson 03: a data migration's `UPDATE accounts SET currency …` came out of `alembic upgrade head --sql` as "
+        f"`{update or sql.strip().splitlines()[-1]}`, with placeholders where its values belong: a DBA cannot run "
+        "that script. Offline mode must render the values into the SQL (literal_binds) (step 5)"
     )
 
 
@@ -161,18 +203,18 @@ async def test_upgrade_head_on_an_empty_database_records_the_head_revision(
 
 @pytest.mark.step(6)
 async def test_the_migrated_schema_matches_the_models(db_connection: AsyncConnection) -> None:
-    """Hint: `alembic check` (or `alembic revision --autogenerate`) lists what upgrade() missed."""
+    """Hint: `alembic check` lists most of what upgrade() missed; server defaults it does not compare, so read those."""
     metadata = load("app.models").Base.metadata
 
     def differences(connection: Connection) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
         return list(compare_metadata(context, metadata))
 
     found = await db_connection.run_sync(differences)
     shown = "; ".join(described(difference) for difference in found[:4])
     assert not found, (
         f"Lesson 03: the migrated database differs from the models in {len(found)} place(s): {shown}. "
-        "Make upgrade() create exactly the models' tables, columns, types and indexes (step 6)"
+        "Make upgrade() create exactly the models' tables, columns, types, server defaults and indexes (step 6)"
     )
 
 

@@ -2,17 +2,20 @@
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IllegalStateChangeError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from workshop import grading
+
+T = TypeVar("T")
 
 
 def watch_commits(session: AsyncSession) -> list[object]:
@@ -28,6 +31,38 @@ def watch_commits(session: AsyncSession) -> list[object]:
 
     event.listen(session.sync_session, "after_commit", committed)
     return commits
+
+
+def watch_savepoints(session: AsyncSession) -> list[object]:
+    """Every SAVEPOINT the session opens from now on (`session.begin_nested()`): a transaction of the caller's own."""
+    opened: list[object] = []
+
+    def created(sync_session: Session, transaction: SessionTransaction) -> None:
+        if transaction.nested:
+            opened.append(transaction)
+
+    event.listen(session.sync_session, "after_transaction_create", created)
+    return opened
+
+
+# What SQLAlchemy says when two tasks use one session at the same time (asyncio.gather over its methods, say).
+CONCURRENT_USE = ("already flushing", "concurrent operations are not permitted", "is already in progress")
+
+
+async def shared_between_tasks(method: str, step: int, call: Awaitable[T]) -> T:
+    """Await a repository call; a session used by two tasks at once becomes a lesson message, not a traceback."""
+    try:
+        return await call
+    except InvalidRequestError as error:
+        said = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if not (isinstance(error, IllegalStateChangeError) or any(text in said for text in CONCURRENT_USE)):
+            raise
+        raise AssertionError(
+            f"Lesson {grading.lesson()}: {method} failed with {type(error).__name__} ({said[:160]}): it ran "
+            "several operations on the request's one session at the same time. A session (and its connection) "
+            "is not safe to share between concurrent tasks such as asyncio.gather(): one await after "
+            f"another (step {step})"
+        ) from None
 
 
 @contextmanager

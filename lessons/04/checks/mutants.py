@@ -49,6 +49,15 @@ MUTANTS = [
         why="`async with session.begin()` commits when the block ends: a commit in disguise",
     ),
     Mutant(
+        "account-add-in-a-savepoint",
+        path=ACCOUNTS,
+        find=ACCOUNT_FLUSH + "        # The flush",
+        replace="        async with self.session.begin_nested():\n    " + ACCOUNT_FLUSH + "        # The flush",
+        killed_by=["test_add_flushes_but_never_commits"],
+        says="SAVEPOINT of its own",
+        why="a savepoint per insert: the repository manages transactions, and pays a SAVEPOINT/RELEASE round trip each",
+    ),
+    Mutant(
         "account-add-without-flush",
         path=ACCOUNTS,
         find="        await self.session.flush()\n",
@@ -116,6 +125,22 @@ MUTANTS = [
         why="a layer break: the repository answers in HTTP, and a refused transfer becomes a 404",
     ),
     Mutant(
+        "get-locks-the-row",
+        find="        return await self.session.get(Account, account_id)\n",
+        replace="        return await self.session.get(Account, account_id, with_for_update=True)\n",
+        killed_by=["test_get_takes_no_row_lock"],
+        says="took a row lock",
+        why="every plain read takes a row lock: balance queries block transfers, and each other, until they commit",
+    ),
+    Mutant(
+        "get-locks-for-share",
+        find="        return await self.session.get(Account, account_id)\n",
+        replace='        return await self.session.get(Account, account_id, with_for_update={"read": True})\n',
+        killed_by=["test_get_takes_no_row_lock"],
+        says="took a row lock",
+        why="a shared lock on every read still blocks each transfer's FOR UPDATE until the reading request ends",
+    ),
+    Mutant(
         "crud-imports-fastapi",
         path=ENTRIES,
         find="from sqlalchemy import select\n",
@@ -165,7 +190,7 @@ MUTANTS = [
         find="select(Account).order_by(Account.id).limit(limit).offset(offset)",
         replace="select(Account).order_by(Account.id.desc()).limit(limit).offset(offset)",
         killed_by=["test_list_pages_are_stable_with_no_duplicates_and_no_gaps"],
-        says="not in id order",
+        says="pages come newest first",
         why="the contract is oldest first by id; clients paging it would see every page reversed",
     ),
     Mutant(
@@ -191,6 +216,14 @@ MUTANTS = [
         killed_by=["test_list_without_arguments_returns_the_first_page"],
         says="default limit is 50",
         why="gaming: the page size the check asks for, hard-coded; the limit parameter is ignored",
+    ),
+    Mutant(
+        "list-unbounded-by-default",
+        find="async def list(self, *, limit: int = 50, offset: int = 0) -> Sequence[Account]:",
+        replace="async def list(self, *, limit: int | None = None, offset: int = 0) -> Sequence[Account]:",
+        killed_by=["test_list_without_arguments_returns_the_first_page"],
+        says="reads the whole table",
+        why="a caller that forgets limit gets the whole table: no page size by default",
     ),
     Mutant(
         "list-paged-in-python",
@@ -342,6 +375,27 @@ MUTANTS = [
         killed_by=["test_add_all_sends_both_legs_in_one_insert"],
         says="round trips",
         why="N round trips for N entries where one batched INSERT does",
+    ),
+    Mutant(
+        "add-all-gathers-the-adds",
+        path=ENTRIES,
+        find="        self.session.add_all(entries)\n"
+        "        # One flush: the ORM batches the INSERTs (insertmanyvalues), one round trip for all.\n"
+        "        await self.session.flush()\n",
+        replace="        await asyncio.gather(*(self.add(entry) for entry in entries))\n",
+        also=[Edit(find="import uuid\n", replace="import asyncio\nimport uuid\n", path=ENTRIES)],
+        killed_by=["test_add_all_writes_both_legs_of_a_transfer", "test_add_all_sends_both_legs_in_one_insert"],
+        says="not safe to share between concurrent tasks",
+        why="concurrent flushes on one AsyncSession: a session is not safe to share between tasks",
+    ),
+    Mutant(
+        "add-all-in-a-savepoint",
+        path=ENTRIES,
+        find="        self.session.add_all(entries)\n",
+        replace="        async with self.session.begin_nested():\n            self.session.add_all(entries)\n",
+        killed_by=["test_the_entry_repository_flushes_but_never_commits"],
+        says="SAVEPOINT",
+        why="the repository manages a (nested) transaction of its own: two more round trips per transfer",
     ),
     Mutant(
         "add-all-calls-add",

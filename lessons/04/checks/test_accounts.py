@@ -29,9 +29,13 @@ from .conftest import (
     short,
     statements_sent,
     watch_commits,
+    watch_savepoints,
 )
 
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+# The paging check's 7 accounts, numbered by id from 0: the order they are written in, and their created_at.
+WRITTEN_IN = [3, 6, 1, 5, 0, 4, 2]
+CREATED_MINUTE = {0: 2, 1: 2, 2: 1, 3: 1, 4: 0, 5: 0, 6: 3}
 
 
 def repository(session: AsyncSession) -> Any:
@@ -106,11 +110,16 @@ async def test_add_returns_the_account_with_its_id_and_created_at(
 @pytest.mark.step(1)
 async def test_add_flushes_but_never_commits(db_session: AsyncSession) -> None:
     """Hint: who commits? Not the repository: the request's session dependency, once, for every write."""
-    commits = watch_commits(db_session)
+    commits, savepoints = watch_commits(db_session), watch_savepoints(db_session)
     await repository(db_session).add(new_account())
     assert not commits, (
         "Lesson 04: AccountRepository.add() committed the transaction; repositories flush, the request "
         "commits. Flush, and leave out commit() and `session.begin()` blocks (step 1)"
+    )
+    assert not savepoints, (
+        "Lesson 04: AccountRepository.add() opened a SAVEPOINT of its own (session.begin_nested()): a repository "
+        "manages no transaction, not even a nested one, and the savepoint costs two more round trips per insert. "
+        "Repositories flush, the request commits (step 1)"
     )
 
 
@@ -195,12 +204,12 @@ async def test_the_repositories_know_nothing_of_http(db_session: AsyncSession) -
 async def test_list_pages_are_stable_with_no_duplicates_and_no_gaps(db_session: AsyncSession) -> None:
     """Hint: without ORDER BY, PostgreSQL promises no order at all; order by a unique column, then page."""
     ids = sorted(load("app.models").uuid7() for _ in range(7))
-    # Written newest first, so the order they were written in is not id order. Their created_at
-    # disagrees with id order too, two by two (two overlapping transactions can write such rows):
-    # neither the insertion order nor created_at, tied or not, pages like the id does.
-    for number, account_id in enumerate(reversed(ids)):
-        created_at = NOON - timedelta(minutes=(6 - number) // 2)
-        db_session.add(new_account(f"Owner {number}", account_id, created_at=created_at))
+    # Numbered by id from 0, written in a shuffled order, so the order they were written in is neither id
+    # order nor its reverse. Their created_at disagrees with the id too, and ties two by two (two overlapping
+    # transactions can write such rows): neither the insertion order nor created_at pages like the id does.
+    for rank in WRITTEN_IN:
+        created_at = NOON + timedelta(minutes=CREATED_MINUTE[rank])
+        db_session.add(new_account(f"Owner {rank}", ids[rank], created_at=created_at))
     await db_session.flush()
     accounts = repository(db_session)
 
@@ -219,6 +228,11 @@ async def test_list_pages_are_stable_with_no_duplicates_and_no_gaps(db_session: 
         "before paging, so the order is total and every page the same each time (step 3)"
     )
     ranks = ", ".join(str(ids.index(account_id) + 1) for account_id in seen)
+    assert seen != ids[::-1], (
+        f"Lesson 04: list() pages come newest first: numbering the 7 ids from the smallest, the pages gave {ranks}, "
+        "the largest id first. The accounts are listed oldest first, in ascending id order, as UUIDv7 ids grow "
+        "with time (step 3)"
+    )
     assert seen == ids, (
         f"Lesson 04: list() pages are not in id order: numbering the 7 ids from the smallest, the pages "
         f"gave {ranks}. Without an ORDER BY on a unique column PostgreSQL returns rows in any order, "
@@ -231,17 +245,26 @@ async def test_list_pages_are_stable_with_no_duplicates_and_no_gaps(db_session: 
 @pytest.mark.step(3)
 async def test_list_without_arguments_returns_the_first_page(db_session: AsyncSession) -> None:
     """Hint: keep the defaults of the signature: `limit: int = 50, offset: int = 0`, and use them."""
-    ids = sorted(load("app.models").uuid7() for _ in range(5))
+    ids = sorted(load("app.models").uuid7() for _ in range(51))
     for account_id in reversed(ids):
         db_session.add(new_account(account_id=account_id))
     await db_session.flush()
     page = ids_of(await repository(db_session).list(), "list()")
-    assert len(page) == 5, (
-        f"Lesson 04: list() without arguments, with 5 accounts stored, returned {len(page)} of them; "
+    assert len(page) <= 50, (
+        f"Lesson 04: list() without arguments, with 51 accounts stored, returned {len(page)}: a caller who "
+        "forgets the limit reads the whole table, a million rows one day. The default page is 50 accounts: "
+        "keep the signature's default limit=50 (step 3)"
+    )
+    assert len(page) == 50, (
+        f"Lesson 04: list() without arguments, with 51 accounts stored, returned {len(page)} of them; "
         "the default limit is 50 and the default offset 0: pass the parameters to the query, "
         "never a number of your own (step 3)"
     )
-    assert page == ids, "Lesson 04: list() without arguments returned the accounts in another order than by id (step 3)"
+    newest_first = " (newest first: the largest ids, in descending order)" * (page == ids[::-1][:50])
+    assert page == ids[:50], (
+        f"Lesson 04: list() without arguments returned other accounts, or in another order, than the 50 with the "
+        f"smallest ids, oldest first{newest_first} (step 3)"
+    )
 
 
 @pytest.mark.step(3)
@@ -339,6 +362,24 @@ async def other_transaction_can_lock(engine: AsyncEngine, account_id: uuid.UUID,
         finally:
             await other.rollback()
     return True
+
+
+@pytest.mark.step(2)
+async def test_get_takes_no_row_lock(committed_engine: AsyncEngine) -> None:
+    """Hint: a plain read in PostgreSQL locks nothing; locking is get_for_update()'s job (step 4)."""
+    account_id = await committed_account(committed_engine)
+    async with async_sessionmaker(committed_engine)() as session:
+        try:
+            found = await repository(session).get(account_id)
+            an_account_or_none(found, "get()", step=2)
+            lockable = await other_transaction_can_lock(committed_engine, account_id, "FOR UPDATE")
+        finally:
+            await session.rollback()
+    assert lockable, (
+        "Lesson 04: after get() read an account, another transaction could not lock its row: get() took a row "
+        "lock (FOR UPDATE or FOR SHARE) that it holds until the request ends, so every balance shown blocks the "
+        "transfers on that account. A plain get() locks nothing; locking is get_for_update()'s job (step 2)"
+    )
 
 
 @pytest.mark.step(4)

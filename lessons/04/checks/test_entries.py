@@ -14,7 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from workshop.grading import load
 
-from .conftest import paging_symptoms, reads_one_page, short, statements_sent, watch_commits
+from .conftest import (
+    paging_symptoms,
+    reads_one_page,
+    shared_between_tasks,
+    short,
+    statements_sent,
+    watch_commits,
+    watch_savepoints,
+)
 
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -73,7 +81,7 @@ async def test_add_all_writes_both_legs_of_a_transfer(db_session: AsyncSession, 
     source, target = await stored_account(db_session), await stored_account(db_session, "Grace")
     transfer_id = uuid.uuid4()
     legs = [new_entry(source, -700, transfer_id=transfer_id), new_entry(target, 700, transfer_id=transfer_id)]
-    result = await repository(db_session).add_all(legs)
+    result = await shared_between_tasks("add_all()", 5, repository(db_session).add_all(legs))
     assert result is None, f"Lesson 04: add_all() returned {result!r}; it returns None (step 5)"
     ids = [leg.id for leg in legs]
     assert None not in ids and await count_in_database(db_connection, ids) == 2, (
@@ -88,7 +96,7 @@ async def test_add_all_sends_both_legs_in_one_insert(db_session: AsyncSession, d
     transfer_id = uuid.uuid4()
     legs = [new_entry(source, -700, transfer_id=transfer_id), new_entry(target, 700, transfer_id=transfer_id)]
     with statements_sent(db_connection.sync_connection) as sent:
-        await repository(db_session).add_all(legs)
+        await shared_between_tasks("add_all()", 5, repository(db_session).add_all(legs))
     inserts = [statement for statement in sent if statement.upper().startswith("INSERT INTO ENTRIES")]
     assert inserts, "Lesson 04: add_all() sent no INSERT INTO entries; add them all, then flush (step 5)"
     assert len(inserts) == 1, (
@@ -102,17 +110,22 @@ async def test_add_all_sends_both_legs_in_one_insert(db_session: AsyncSession, d
 async def test_the_entry_repository_flushes_but_never_commits(db_session: AsyncSession) -> None:
     """Hint: repositories flush, the request commits: look for commit() in app/crud/entries.py."""
     account = await stored_account(db_session)
-    commits = watch_commits(db_session)
+    commits, savepoints = watch_commits(db_session), watch_savepoints(db_session)
     entries = repository(db_session)
     await entries.add(new_entry(account, 100))
     assert not commits, (
         "Lesson 04: EntryRepository.add() committed the transaction; repositories flush, the request "
         "commits. Flush, and leave out commit() and `session.begin()` blocks (step 5)"
     )
-    await entries.add_all([new_entry(account, 200), new_entry(account, 300)])
+    await shared_between_tasks("add_all()", 5, entries.add_all([new_entry(account, 200), new_entry(account, 300)]))
     assert not commits, (
         "Lesson 04: EntryRepository.add_all() committed the transaction; repositories flush, the request "
         "commits. Flush, and leave out commit() and `session.begin()` blocks (step 5)"
+    )
+    assert not savepoints, (
+        f"Lesson 04: EntryRepository's add() and add_all() opened {len(savepoints)} SAVEPOINT(s) of their own "
+        "(session.begin_nested()): a repository manages no transaction, not even a nested one, and each savepoint "
+        "costs two more round trips. Repositories flush, the request commits (step 5)"
     )
 
 

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker, create_async_engine
 
 from workshop import grading
 from workshop.grading import load
@@ -129,9 +130,23 @@ async def refused(action: Awaitable[object], expected: type[Exception], what: st
         ) from None
     except DBAPIError as error:
         said = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+        if "idempotency_keys" in str(error.statement or ""):
+            raise AssertionError(
+                f"Lesson 05: {what}: the database refused the statement on idempotency_keys "
+                f"({type(error).__name__}: {said}). The table your migration 0002 made does not match the model in "
+                "app/models/idempotency.py; compare the two (step 4)"
+            ) from None
         raise AssertionError(
             f"Lesson 05: {what} reached the database, which refused it ({type(error).__name__}: {said}); the "
             f"service must refuse it first, with {expected.__name__}, before it writes anything (step {step})"
+        ) from None
+    except AttributeError as error:
+        if "'NoneType'" not in str(error):
+            raise
+        raise AssertionError(
+            f"Lesson 05: {what} crashed with AttributeError ({error}): a repository answered None for a row that "
+            f"is not there, and the code went on with it. Test for None where the row is read, and raise "
+            f"{expected.__name__} (step {step})"
         ) from None
     except Exception as error:
         if not is_http_exception(error):
@@ -241,3 +256,64 @@ def direct_session_calls(session: AsyncSession, monkeypatch: pytest.MonkeyPatch)
 
         monkeypatch.setattr(session, name, spy)
     return calls
+
+
+# --- what a service sends to the database, and what it must never do to the request's transaction ---
+
+
+def summary(statement: str) -> str:
+    """`SELECT … FROM accounts … FOR UPDATE`: what a statement does to which table, in a few words."""
+    words = statement.split()
+    verb = words[0].upper() if words else "?"
+    found = re.search(r"\b(FROM|INTO|UPDATE)\s+(\w+)", statement, re.IGNORECASE)
+    if found is None:
+        shown = verb
+    elif verb == found.group(1).upper():  # UPDATE accounts
+        shown = f"{verb} {found.group(2)}"
+    elif verb == "SELECT":
+        shown = f"SELECT … FROM {found.group(2)}"
+    else:  # INSERT INTO entries, DELETE FROM accounts
+        shown = f"{verb} {found.group(1).upper()} {found.group(2)}"
+    return shown + (" … FOR UPDATE" if re.search(r"FOR\s+UPDATE", statement, re.IGNORECASE) else "")
+
+
+@contextmanager
+def statements_sent(session: AsyncSession) -> Iterator[list[str]]:
+    """Every SQL statement the session sends while the block runs, in a few words (`summary`), in order."""
+    connection = session.bind
+    if not isinstance(connection, AsyncConnection):
+        raise TypeError("statements_sent() needs a session bound to one connection, as db_session is")
+    sent: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        sent.append(summary(statement))
+
+    event.listen(connection.sync_connection, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(connection.sync_connection, "before_cursor_execute", record)
+
+
+def forbid_rollback_in_app(session: AsyncSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on, a session.rollback() called from the lesson's app/ fails the check with a lesson message.
+
+    The check itself may still roll back (as get_session does when a route raises).
+    """
+    app_dir = (grading.folder() / "app").resolve()
+    original = session.rollback
+
+    def spy() -> Any:
+        caller = sys._getframe(1)
+        path = Path(caller.f_code.co_filename).resolve()
+        if path.is_relative_to(app_dir):
+            where = f"{path.relative_to(app_dir.parent).as_posix()}:{caller.f_lineno}"
+            raise AssertionError(
+                f"Lesson 05: {where} calls session.rollback(): that rolls back the whole request, the transfer "
+                "and the keys it claimed with it, and the request goes on as if nothing happened. Only get_session "
+                "ends a transaction; a known key is not an error to recover from: claim it with INSERT … ON CONFLICT "
+                "DO NOTHING and read the row that is there (step 4)"
+            )
+        return original()
+
+    monkeypatch.setattr(session, "rollback", spy)

@@ -508,8 +508,11 @@ MUTANTS = [
         "replay-with-a-new-transfer-id",
         find="transfer_id=earlier.transfer_id,",
         replace="transfer_id=transfer_id,",
-        killed_by=["test_the_same_key_and_request_replay_the_first_transfer"],
-        says="a new one",
+        killed_by=[
+            "test_the_same_key_and_request_replay_the_first_transfer",
+            "test_two_requests_with_one_key_at_the_same_time_move_the_money_once",
+        ],
+        says="first transfer",
         why="the replay names a transfer that does not exist: the client cannot find its payment",
     ),
     Mutant(
@@ -630,5 +633,220 @@ MUTANTS += [
         killed_by=["test_your_code_is_ruff_and_mypy_strict_clean"],
         says="F401",
         why="an import nothing uses is dead code ruff reports on every run",
+    ),
+]
+
+# Found by an independent review (wrong solutions written without seeing the checks).
+MUTANTS += [
+    # --- step 2: a read takes no lock; the amount is refused before any query ---------------------
+    Mutant(
+        "statement-locks-the-row",
+        find="if await self.accounts.get(account_id) is None:",
+        replace="if await self.accounts.get_for_update(account_id) is None:",
+        killed_by=["test_reading_an_account_or_its_statement_takes_no_row_lock"],
+        says="statement() waited for a row lock",
+        why="a read takes FOR UPDATE: every statement of a busy account queues behind its transfers and deposits",
+    ),
+    Mutant(
+        "get-locks-the-row",
+        find="""        account = await self.accounts.get(account_id)
+        if account is None:
+            raise AccountNotFound(account_id)
+        return account
+""",
+        replace="""        account = await self.accounts.get_for_update(account_id)
+        if account is None:
+            raise AccountNotFound(account_id)
+        return account
+""",
+        killed_by=["test_reading_an_account_or_its_statement_takes_no_row_lock"],
+        says="get() waited for a row lock",
+        why="GET of an account waits for every transfer on it, and blocks them in turn: a read never locks",
+    ),
+    Mutant(
+        "deposit-amount-checked-after-the-lock",
+        find="""        if amount <= 0:
+            raise InvalidAmount(amount)
+        # The lock makes""",
+        replace="""        # The lock makes""",
+        also=[
+            Edit(
+                find="""            raise AccountNotFound(account_id)
+        account.balance += amount
+""",
+                replace="""            raise AccountNotFound(account_id)
+        if amount <= 0:
+            raise InvalidAmount(amount)
+        account.balance += amount
+""",
+                path=ACCOUNTS,
+            )
+        ],
+        killed_by=["test_a_deposit_of_zero_or_less_is_refused"],
+        says="the amount needs no database",
+        why="a request the rules refuse on its face takes a row lock first: it queues behind transfers for nothing",
+    ),
+    # --- step 3: cheap rules first, the rows handed back in request order, both rows locked -------
+    Mutant(
+        "same-account-checked-after-the-locks",
+        find="""        if source_id == target_id:
+            raise SameAccount()
+        transfer_id""",
+        replace="""        transfer_id""",
+        also=[
+            Edit(
+                find="""        source, target = await self._lock_both(source_id, target_id)
+        if source.currency""",
+                replace="""        source, target = await self._lock_both(source_id, target_id)
+        if source is target:
+            raise SameAccount()
+        if source.currency""",
+                path=TRANSFERS,
+            )
+        ],
+        killed_by=["test_a_transfer_to_the_same_account_is_refused"],
+        says="before the key, the locks",
+        why="a rule that needs no database is checked after claiming the key and locking the row: queries for nothing",
+    ),
+    Mutant(
+        "amount-checked-after-the-locks",
+        find="""        if amount <= 0:
+            raise InvalidAmount(amount)
+        if source_id == target_id:""",
+        replace="""        if source_id == target_id:""",
+        also=[
+            Edit(
+                find="""            raise CurrencyMismatch(source.currency, target.currency)
+""",
+                replace="""            raise CurrencyMismatch(source.currency, target.currency)
+        if amount <= 0:
+            raise InvalidAmount(amount)
+""",
+                path=TRANSFERS,
+            )
+        ],
+        killed_by=["test_a_transfer_of_zero_or_less_is_refused"],
+        says="before the key, the locks",
+        why="a transfer of 0 locks two rows before it is refused: it queues behind real transfers for nothing",
+    ),
+    Mutant(
+        "lock-both-unpacks-in-id-order",
+        find="return locked[source_id], locked[target_id]",
+        replace="source, target = locked.values()\n        return source, target",
+        killed_by=[
+            "test_a_transfer_moves_the_amount_from_source_to_target",
+            "test_a_transfer_between_two_currencies_is_refused",
+            "test_a_transfer_larger_than_the_balance_is_refused",
+            "test_a_transfer_of_the_whole_balance_is_allowed",
+            "test_concurrent_overdrafts_never_make_a_balance_negative",
+        ],
+        says="request order",
+        why="the rows come back in id order: in one direction the target pays the source, and every error names it",
+    ),
+    Mutant(
+        "lock-both-without-the-none-check",
+        find="""            account = await self.accounts.get_for_update(account_id)
+            if account is None:
+                raise AccountNotFound(account_id)
+            locked[account_id] = account""",
+        replace="""            account = await self.accounts.get_for_update(account_id)
+            locked[account_id] = account  # type: ignore[assignment]""",
+        killed_by=["test_a_transfer_with_an_unknown_account_is_refused"],
+        says="answered None",
+        why="an unknown account id becomes AttributeError on None: a 500 where a 404 AccountNotFound belongs",
+    ),
+    Mutant(
+        "only-the-source-locked",
+        find="""        for account_id in sorted((source_id, target_id)):
+            account = await self.accounts.get_for_update(account_id)""",
+        replace="""        for account_id in sorted((source_id, target_id)):
+            if account_id == source_id:
+                account = await self.accounts.get_for_update(account_id)
+            else:
+                account = await self.accounts.get(account_id)""",
+        killed_by=[
+            "test_a_transfer_locks_the_account_with_the_smaller_id_first",
+            "test_sixty_concurrent_transfers_keep_the_total_and_never_deadlock",
+            "test_concurrent_overdrafts_never_make_a_balance_negative",
+        ],
+        says="lock both rows",
+        why="the target is read without its lock: concurrent credits to it are lost, and crossing transfers deadlock",
+    ),
+    # --- step 4: the key's table as the model declares it, a claim that leaves the transaction alone ---
+    Mutant(
+        "migration-without-the-primary-key",
+        find="""        sa.PrimaryKeyConstraint("key", name=op.f("pk_idempotency_keys")),
+""",
+        replace="",
+        killed_by=[
+            "test_the_migrated_database_matches_the_models",
+            "test_a_refused_transfer_does_not_use_up_its_key",
+            "test_the_same_key_and_request_replay_the_first_transfer",
+        ],
+        says="primary key",
+        why="without the primary key nothing stops two rows with one key, and ON CONFLICT (key) has no arbiter",
+    ),
+    Mutant(
+        "migration-without-the-created-at-default",
+        find='sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),',
+        replace='sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),',
+        killed_by=["test_the_migrated_database_matches_the_models", "test_a_refused_transfer_does_not_use_up_its_key"],
+        says="has no default",
+        why="the hand-edited migration drops the model's server default: every claim inserts a NULL created_at",
+    ),
+    Mutant(
+        "claim-rolls-back-the-request",
+        find="""        statement = (
+            insert(IdempotencyKey)
+            .values(key=key, request_hash=request_hash, transfer_id=transfer_id)
+            .on_conflict_do_nothing(index_elements=[IdempotencyKey.key])
+            .returning(IdempotencyKey.key)
+        )
+        if (await self.session.execute(statement)).scalar_one_or_none() is not None:
+            return None
+""",
+        replace="""        try:
+            self.session.add(IdempotencyKey(key=key, request_hash=request_hash, transfer_id=transfer_id))
+            await self.session.flush()
+            return None
+        except IntegrityError:
+            await self.session.rollback()
+""",
+        also=[
+            Edit(
+                find="from sqlalchemy.dialects.postgresql import insert\n",
+                replace="from sqlalchemy.exc import IntegrityError\n",
+                path=KEYS,
+            )
+        ],
+        killed_by=[
+            "test_the_same_key_and_request_replay_the_first_transfer",
+            "test_the_same_key_with_another_request_is_refused",
+            "test_the_same_key_for_the_opposite_direction_is_refused",
+        ],
+        says="session.rollback()",
+        why="a repository rolls back the request's whole transaction on a duplicate key: the first transfer's key is gone",
+    ),
+    Mutant(
+        "claim-sleeps-for-the-other-request",
+        find="""        # A new statement sees what committed meanwhile (READ COMMITTED): the first request's row.
+""",
+        replace="""        # Give the first request a moment to commit its row.
+        time.sleep(0.05)
+""",
+        also=[Edit(find="import uuid\n", replace="import time\nimport uuid\n", path=KEYS)],
+        killed_by=["test_no_async_function_blocks_the_event_loop"],
+        says="time.sleep",
+        why="a blocking sleep inside async def freezes every request of the process while it waits",
+    ),
+    Mutant(
+        "deposit-sleeps-before-the-lock",
+        find="""        # The lock makes "read the balance""",
+        replace="""        time.sleep(0.01)  # let a concurrent deposit finish first
+        # The lock makes "read the balance""",
+        also=[Edit(find="import uuid\n", replace="import time\nimport uuid\n", path=ACCOUNTS)],
+        killed_by=["test_no_async_function_blocks_the_event_loop"],
+        says="blocks the event loop",
+        why="time.sleep in an async service stops the event loop: one deposit stalls every request of the worker",
     ),
 ]

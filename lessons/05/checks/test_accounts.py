@@ -26,6 +26,7 @@ from .conftest import (
     leaves,
     refused,
     rows_held,
+    statements_sent,
     wait_for_waiters,
 )
 
@@ -120,11 +121,17 @@ async def test_a_deposit_writes_one_entry_without_a_transfer_id(db_session: Asyn
 async def test_a_deposit_of_zero_or_less_is_refused(db_session: AsyncSession, amount: int) -> None:
     """Hint: check the amount first, before you touch the database; raise InvalidAmount(amount)."""
     (account,) = await add_accounts(db_session, 100)
-    await refused(
-        account_service(db_session).deposit(account.id, amount), errors().InvalidAmount, f"a deposit of {amount}", 2
-    )
+    with statements_sent(db_session) as sent:
+        await refused(
+            account_service(db_session).deposit(account.id, amount), errors().InvalidAmount, f"a deposit of {amount}", 2
+        )
     assert await balance_of(db_session, account.id) == 100, (
         f"Lesson 05: a refused deposit of {amount} changed the balance; refuse it before writing (step 2)"
+    )
+    assert not sent, (
+        f"Lesson 05: a deposit of {amount} was refused with InvalidAmount, but only after {len(sent)} SQL "
+        f"statement(s) (first: {sent[0] if sent else ''}): the amount needs no database. Check it first, "
+        "before the lock and every other query (step 2)"
     )
 
 
@@ -213,6 +220,36 @@ async def test_the_statement_of_an_unknown_account_is_refused(db_session: AsyncS
     await refused(
         account_service(db_session).statement(uuid.uuid4()), errors().AccountNotFound, "statement() of nobody", 2
     )
+
+
+@pytest.mark.step(2)
+async def test_reading_an_account_or_its_statement_takes_no_row_lock(
+    committed_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Hint: a lock is for a row you are about to change; `get` reads without one, `get_for_update` waits for one."""
+    (account_id,) = await committed_accounts(committed_sessions, 100)
+    reads = {
+        "get()": lambda service: service.get(account_id),
+        "statement()": lambda service: service.statement(account_id, limit=10, offset=0),
+    }
+    for name, read in reads.items():
+
+        async def run(read: Any = read) -> None:
+            async with committed_sessions() as session:
+                await read(account_service(session))
+
+        # Another transaction (a transfer, a deposit) holds the account's row while the read runs.
+        async with rows_held(committed_sessions, account_id) as other:
+            task = asyncio.create_task(run())
+            waiting = await wait_for_waiters(other, 1, until=5, done=task.done)
+            await other.rollback()
+        async with asyncio.timeout(5):
+            await task
+        assert not waiting, (
+            f"Lesson 05: {name} waited for a row lock while a transfer held the account: it locks the row it only "
+            "reads (get_for_update, FOR UPDATE), so every read of a busy account queues behind its transfers and "
+            "deposits. A read takes no lock; only a change does (step 2)"
+        )
 
 
 @pytest.mark.step(2)

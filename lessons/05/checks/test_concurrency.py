@@ -8,12 +8,15 @@ waits for; PostgreSQL breaks such a deadlock after `deadlock_timeout` (1 s) by f
 
 import asyncio
 import random
+import re
 import time
 import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -46,16 +49,26 @@ def transfer_service(session: AsyncSession) -> Any:
     return load("app.services.transfers").TransferService(session)
 
 
-def lesson_failure(group: BaseExceptionGroup[Any], what: str, *, one_direction: bool = False) -> AssertionError | None:
+def lesson_failure(
+    group: BaseExceptionGroup[Any], what: str, *, one_direction: bool = False, unlocked: Sequence[str] = ()
+) -> AssertionError | None:
     """A lesson message for the deadlock, the refused lock or the negative balance inside `group`, if there is one.
 
     `one_direction`: every transfer went from the same source to the same target. No lock order can
     deadlock those; only shared locks (FOR SHARE) that each transfer then wants to upgrade can.
+    `unlocked`: the writes of account rows the writing transaction had not locked (see `writes_without_a_lock`).
     """
     found = leaves(group)
     if any(isinstance(leaf, NotImplementedError) for leaf in found):
         return None  # a stub: let the engine report it as a todo
-    if any(is_deadlock(leaf) for leaf in found):
+    deadlocks = [leaf for leaf in found if is_deadlock(leaf)]
+    if deadlocks and unlocked:
+        return AssertionError(
+            f"Lesson 05: {what}: PostgreSQL detected a deadlock, and {unlocked[0]}: it read that account without "
+            "its row lock, so the write had to wait for the lock while the transfer held another. Lock both rows, "
+            "source and target, with AccountRepository.get_for_update before you read them (step 3)"
+        )
+    if deadlocks:
         if one_direction:
             return AssertionError(
                 f"Lesson 05: {what}: PostgreSQL detected a deadlock although every transfer went the same way: "
@@ -78,6 +91,53 @@ def lesson_failure(group: BaseExceptionGroup[Any], what: str, *, one_direction: 
             "balance with the amount after you lock the rows, and raise InsufficientFunds (step 3)"
         )
     return None
+
+
+ROW_LOCK = re.compile(r"\bFOR\s+(NO\s+KEY\s+UPDATE|UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
+
+
+def account_ids(parameters: object) -> set[str]:
+    """The UUIDs among a statement's parameters (a tuple, a dict, or a list of them for executemany)."""
+    if isinstance(parameters, dict):
+        return account_ids(list(parameters.values()))
+    if isinstance(parameters, list | tuple):
+        return set().union(*(account_ids(value) for value in parameters)) if parameters else set()
+    if isinstance(parameters, uuid.UUID):
+        return {str(parameters)}
+    if isinstance(parameters, str):
+        try:
+            return {str(uuid.UUID(parameters))}
+        except ValueError:
+            return set()
+    return set()
+
+
+@contextmanager
+def writes_without_a_lock(sessions: async_sessionmaker[AsyncSession]) -> Iterator[list[str]]:
+    """Each UPDATE of an account row that its transaction had not locked (SELECT … FOR …) before, in words."""
+    engine = sessions.kw["bind"].sync_engine
+    locked: dict[Any, set[str]] = {}
+    found: list[str] = []
+
+    def begin(connection: Any) -> None:
+        locked[connection] = set()
+
+    def record(connection: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        ids = account_ids(parameters)
+        held = locked.setdefault(connection, set())
+        words = statement.split()
+        if ROW_LOCK.search(statement) and "accounts" in statement:
+            held.update(ids)
+        elif words[:2] == ["UPDATE", "accounts"] and ids - held:
+            found.append("a transfer wrote (UPDATE) an account whose row it had not locked first")
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield found
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "begin", begin)
 
 
 async def test_a_transfer_locks_the_account_with_the_smaller_id_first(
@@ -156,18 +216,19 @@ async def test_sixty_concurrent_transfers_keep_the_total_and_never_deadlock(
                 outcomes.append("refused")
 
     try:
-        async with asyncio.timeout(8), rows_held(committed_sessions, *ids) as other, asyncio.TaskGroup() as group:
-            for request in requests:
-                group.create_task(transfer(*request))
-            await wait_for_waiters(other, REQUESTS)  # as many as there are connections
-            await other.rollback()
+        with writes_without_a_lock(committed_sessions) as unlocked:
+            async with asyncio.timeout(8), rows_held(committed_sessions, *ids) as other, asyncio.TaskGroup() as group:
+                for request in requests:
+                    group.create_task(transfer(*request))
+                await wait_for_waiters(other, REQUESTS)  # as many as there are connections
+                await other.rollback()
     except TimeoutError:
         raise AssertionError(
             f"Lesson 05: 60 concurrent transfers did not finish within 8 s ({len(outcomes)} did); transactions "
             f"are waiting for each other's locks. {LOCK_ORDER}"
         ) from None
     except BaseExceptionGroup as group:
-        failure = lesson_failure(group, "60 concurrent transfers over 4 accounts")
+        failure = lesson_failure(group, "60 concurrent transfers over 4 accounts", unlocked=unlocked)
         if failure is None:
             raise
         raise failure from None
@@ -188,6 +249,7 @@ async def test_concurrent_overdrafts_never_make_a_balance_negative(
     source, target = await committed_accounts(committed_sessions, 100, 0)
     InsufficientFunds = load("app.services.errors").InsufficientFunds
     done: list[int] = []
+    refused_for: set[uuid.UUID] = set()  # the accounts the refusals named
 
     async def spend() -> None:
         async with committed_sessions() as session:
@@ -195,8 +257,8 @@ async def test_concurrent_overdrafts_never_make_a_balance_negative(
                 await transfer_service(session).transfer(source_id=source, target_id=target, amount=30)
                 await session.commit()
                 done.append(30)
-            except InsufficientFunds:
-                pass
+            except InsufficientFunds as error:
+                refused_for.add(error.account_id)
 
     what = f"{REQUESTS} concurrent transfers of 30 from an account holding 100"
     try:
@@ -214,6 +276,16 @@ async def test_concurrent_overdrafts_never_make_a_balance_negative(
             raise
         raise failure from None
     final = await balances(committed_sessions, [source, target])
+    assert target not in refused_for, (
+        f"Lesson 05: {what} to an account holding 0: {len(done)} succeeded, and the refusals named the target "
+        "(InsufficientFunds with the target's id): source and target changed places. `_lock_both` locks in id "
+        "order but must return (source, target) in request order (step 3)"
+    )
+    assert len(done) != 3 or final[0] != 10 or final[1] == 90, (
+        f"Lesson 05: {what}: 3 succeeded and the source holds 10, but the target holds {final[1]}, not 90: "
+        "updates of the target were lost. It was read without its row lock, so transfers overwrote each "
+        "other's credit; lock both rows, source and target, with AccountRepository.get_for_update (step 3)"
+    )
     assert (len(done), final) == (3, [10, 90]), (
         f"Lesson 05: {what}: {len(done)} succeeded and the balances are {final}; exactly 3 fit (leaving [10, 90]). "
         "Check the funds on the balance you read under the row lock (step 3)"

@@ -31,6 +31,7 @@ from .conftest import (
     balances,
     committed_accounts,
     count_entries,
+    forbid_rollback_in_app,
     refused,
     wait_for_waiters,
 )
@@ -55,9 +56,48 @@ async def has_table(connection: AsyncConnection | AsyncSession) -> bool:
     return bool(found)
 
 
+# What compare_metadata does not compare: the primary key, and which columns the database fills itself.
+PRIMARY_KEY = text(
+    "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+    "WHERE i.indrelid = 'idempotency_keys'::regclass AND i.indisprimary ORDER BY a.attname"
+)
+DEFAULTS = text(
+    "SELECT column_name FROM information_schema.columns "
+    "WHERE table_name = 'idempotency_keys' AND table_schema = current_schema() AND column_default IS NOT NULL"
+)
+
+
+async def table_problems(connection: AsyncConnection | AsyncSession) -> list[str]:
+    """How the table idempotency_keys differs from the model in its primary key and server defaults."""
+    table = load("app.models").IdempotencyKey.__table__
+    wanted_key = sorted(column.name for column in table.primary_key.columns)
+    found_key = sorted((await connection.execute(PRIMARY_KEY)).scalars())
+    problems = []
+    if found_key != wanted_key:
+        problems.append(
+            f"its primary key is {found_key or 'missing'}, the model's is {wanted_key}: nothing stops two rows "
+            "with one key, and INSERT … ON CONFLICT (key) has no constraint to wait on"
+        )
+    defaults = set((await connection.execute(DEFAULTS)).scalars())
+    for column in table.columns:
+        if column.server_default is not None and column.name not in defaults:
+            problems.append(
+                f"its column {column.name} has no default, the model's has server_default: every INSERT that "
+                "leaves it out fails"
+            )
+    return problems
+
+
 async def require_table(session: AsyncSession) -> None:
+    """The table exists and has the model's primary key and defaults: else a lesson message about the migration."""
     if not await has_table(session):
         raise LessonError(NO_TABLE)
+    problems = await table_problems(session)
+    if problems:
+        raise LessonError(
+            f"Lesson 05: the table idempotency_keys that migration 0002 made differs from the model: "
+            f"{'; '.join(problems)}. Make the migration create it as app/models/idempotency.py declares it (step 4)"
+        )
 
 
 async def test_the_migrated_database_matches_the_models(db_connection: AsyncConnection) -> None:
@@ -71,6 +111,12 @@ async def test_the_migrated_database_matches_the_models(db_connection: AsyncConn
     if not await has_table(db_connection):
         raise LessonError(NO_TABLE)
     found = await db_connection.run_sync(differences)
+    problems = await table_problems(db_connection)
+    assert not problems, (
+        f"Lesson 05: after `alembic upgrade head` the table idempotency_keys differs from the model: "
+        f"{'; '.join(problems)}. Autogenerate's draft had it; make migration 0002 create the table exactly as the "
+        "model declares it (step 4)"
+    )
     assert found == [], (
         f"Lesson 05: after `alembic upgrade head` the database still differs from the models: {found}; "
         "make migration 0002 create idempotency_keys exactly as the model declares it (step 4)"
@@ -119,9 +165,12 @@ async def table_in(url: str) -> bool:
         await engine.dispose()
 
 
-async def test_the_same_key_and_request_replay_the_first_transfer(db_session: AsyncSession) -> None:
+async def test_the_same_key_and_request_replay_the_first_transfer(
+    db_session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Hint: `self.keys.claim(...)` returns the earlier row: answer with its transfer_id and replayed=True."""
     await require_table(db_session)
+    forbid_rollback_in_app(db_session, monkeypatch)
     source, target = await add_accounts(db_session, 1_000, 0)
     service = transfer_service(db_session)
     first = await service.transfer(source_id=source.id, target_id=target.id, amount=100, idempotency_key="retry-1")
@@ -146,9 +195,12 @@ async def test_the_same_key_and_request_replay_the_first_transfer(db_session: As
     )
 
 
-async def test_the_same_key_with_another_request_is_refused(db_session: AsyncSession) -> None:
+async def test_the_same_key_with_another_request_is_refused(
+    db_session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Hint: store a fingerprint of (source, target, amount) with the key, and compare it on every reuse."""
     await require_table(db_session)
+    forbid_rollback_in_app(db_session, monkeypatch)
     source, target = await add_accounts(db_session, 1_000, 0)
     service = transfer_service(db_session)
     await service.transfer(source_id=source.id, target_id=target.id, amount=100, idempotency_key="order-7")
@@ -184,9 +236,12 @@ async def test_a_refused_transfer_does_not_use_up_its_key(db_session: AsyncSessi
     )
 
 
-async def test_the_same_key_for_the_opposite_direction_is_refused(db_session: AsyncSession) -> None:
+async def test_the_same_key_for_the_opposite_direction_is_refused(
+    db_session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Hint: the fingerprint is of the request as sent: A→B and B→A are two different requests."""
     await require_table(db_session)
+    forbid_rollback_in_app(db_session, monkeypatch)
     first, second = await add_accounts(db_session, 1_000, 1_000)
     service = transfer_service(db_session)
     await service.transfer(source_id=first.id, target_id=second.id, amount=100, idempotency_key="refund-3")
@@ -293,8 +348,14 @@ async def test_two_requests_with_one_key_at_the_same_time_move_the_money_once(
         ) from None
     moved = await balances(committed_sessions, [source, target])
     flags = [first.replayed, second.replayed]
-    same = first.transfer_id == second.transfer_id
-    assert moved == [400, 100] and flags == [False, True] and same, (
-        f"Lesson 05: two requests with one key at the same time left balances {moved} (expected [400, 100]), "
-        f"replayed flags {flags} (expected [False, True]), {'one' if same else 'two'} transfer id(s) (step 4)"
-    )
+    wrong = []
+    if moved != [400, 100]:
+        wrong.append(f"left balances {moved}, not [400, 100]")
+    if flags != [False, True]:
+        wrong.append(f"answered replayed={flags}, not [False, True]")
+    if first.transfer_id != second.transfer_id:
+        wrong.append(
+            f"answered two transfer ids ({first.transfer_id}, then {second.transfer_id}): the replay must name "
+            "the first transfer, the one the key's row stored, not the id made for the second request"
+        )
+    assert not wrong, f"Lesson 05: two requests with one key at the same time {'; '.join(wrong)} (step 4)"

@@ -12,7 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from workshop.grading import load
 
-from .conftest import add_accounts, balance_of, count_entries, direct_session_calls, entries_of, refused
+from .conftest import (
+    add_accounts,
+    balance_of,
+    count_entries,
+    direct_session_calls,
+    entries_of,
+    refused,
+    statements_sent,
+)
 
 pytestmark = pytest.mark.step(3)
 
@@ -23,6 +31,20 @@ def transfer_service(session: AsyncSession) -> Any:
 
 def errors() -> Any:
     return load("app.services.errors")
+
+
+SWAPPED = (
+    "source and target changed places: `_lock_both` locks in id order but must return (source, target) in request order"
+)
+
+
+def before_any_query(sent: list[str], what: str, rule: str) -> None:
+    """A cheap rule refuses a request before the service sends anything to the database."""
+    assert not sent, (
+        f"Lesson 05: {what} was refused with {rule}, but only after {len(sent)} SQL statement(s) (first: "
+        f"{sent[0] if sent else ''}): that rule needs no database. The cheap rules come first, at the top of "
+        "transfer(), before the key, the locks and every other query (step 3)"
+    )
 
 
 async def unchanged(
@@ -103,27 +125,42 @@ async def test_a_transfer_of_zero_or_less_is_refused(db_session: AsyncSession, a
     """Hint: the cheapest rules first: check the amount before any query."""
     source, target = await add_accounts(db_session, 100, 100)
     action = transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=amount)
-    await refused(action, errors().InvalidAmount, f"a transfer of {amount}", step=3)
+    with statements_sent(db_session) as sent:
+        await refused(action, errors().InvalidAmount, f"a transfer of {amount}", step=3)
     await unchanged(db_session, [source.id, target.id], [100, 100], f"a refused transfer of {amount}")
+    before_any_query(sent, f"a transfer of {amount}", "InvalidAmount")
 
 
 async def test_a_transfer_to_the_same_account_is_refused(db_session: AsyncSession) -> None:
     """Hint: compare the two ids before you lock anything: SameAccount()."""
     (account,) = await add_accounts(db_session, 100)
     action = transfer_service(db_session).transfer(source_id=account.id, target_id=account.id, amount=10)
-    await refused(action, errors().SameAccount, "a transfer from an account to itself", step=3)
+    with statements_sent(db_session) as sent:
+        await refused(action, errors().SameAccount, "a transfer from an account to itself", step=3)
+    before_any_query(sent, "a transfer from an account to itself", "SameAccount")
 
 
 async def test_a_transfer_between_two_currencies_is_refused(db_session: AsyncSession) -> None:
     """Hint: compare `source.currency` with `target.currency` once both are locked."""
     (euros,) = await add_accounts(db_session, 100, currency="EUR")
-    (dollars,) = await add_accounts(db_session, 100, currency="USD")
-    action = transfer_service(db_session).transfer(source_id=euros.id, target_id=dollars.id, amount=10)
-    error = await refused(action, errors().CurrencyMismatch, "a transfer from EUR to USD", step=3)
-    assert (error.source_currency, error.target_currency) == ("EUR", "USD"), (
-        "Lesson 05: raise CurrencyMismatch(source.currency, target.currency), in that order (step 3)"
+    (dollars,) = await add_accounts(db_session, 100, currency="USD")  # the smaller id
+    wrong: list[str] = []
+    # Both directions: from the larger id to the smaller, then back.
+    for source, target in ((euros, dollars), (dollars, euros)):
+        what = f"a transfer from {source.currency} to {target.currency}"
+        action = transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=10)
+        error = await refused(action, errors().CurrencyMismatch, what, step=3)
+        if (error.source_currency, error.target_currency) != (source.currency, target.currency):
+            wrong.append(f"{what} raised CurrencyMismatch({error.source_currency!r}, {error.target_currency!r})")
+    assert len(wrong) != 1, (
+        f"Lesson 05: {wrong[0] if wrong else ''}, the other way round, while the transfer in the other direction "
+        f"named its currencies in order: {SWAPPED} (step 3)"
     )
-    await unchanged(db_session, [euros.id, dollars.id], [100, 100], "a refused EUR → USD transfer")
+    assert not wrong, (
+        f"Lesson 05: {'; '.join(wrong)}: raise CurrencyMismatch(source.currency, target.currency), in that "
+        "order (step 3)"
+    )
+    await unchanged(db_session, [euros.id, dollars.id], [100, 100], "two refused transfers between EUR and USD")
 
 
 async def test_a_transfer_larger_than_the_balance_is_refused(db_session: AsyncSession) -> None:
@@ -132,6 +169,10 @@ async def test_a_transfer_larger_than_the_balance_is_refused(db_session: AsyncSe
     action = transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=101)
     error = await refused(action, errors().InsufficientFunds, "a transfer of 101 from an account holding 100", 3)
     said = (error.account_id, error.balance, error.amount)
+    assert error.account_id != target.id, (
+        f"Lesson 05: a transfer of 101 from an account holding 100 to one holding 0 was refused in the name of "
+        f"the target: InsufficientFunds says account_id={said[0]} (the target), balance={said[1]}; {SWAPPED} (step 3)"
+    )
     assert said == (source.id, 100, 101), (
         f"Lesson 05: the InsufficientFunds error says account_id={said[0]}, balance={said[1]}, amount={said[2]}; "
         f"expected account_id={source.id}, balance=100, amount=101: raise InsufficientFunds(source.id, "
@@ -147,6 +188,11 @@ async def test_a_transfer_of_the_whole_balance_is_allowed(db_session: AsyncSessi
     try:
         await transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=100)
     except InsufficientFunds as error:
+        if error.account_id == target.id:
+            raise AssertionError(
+                f"Lesson 05: a transfer of 100 from an account holding 100 to one holding 0 was refused in the name "
+                f"of the target ({error}); {SWAPPED} (step 3)"
+            ) from None
         raise AssertionError(
             f"Lesson 05: a transfer of 100 from an account holding 100 was refused ({error}); a balance may "
             "reach zero, only below zero is refused (step 3)"

@@ -6,6 +6,7 @@ Each request's session is a SAVEPOINT inside this check's own transaction, which
 when the check ends: checks never see each other's accounts, and nothing is left behind.
 """
 
+import json
 import re
 import traceback
 from collections.abc import AsyncIterator, Callable
@@ -296,6 +297,14 @@ def expect_error(response: httpx.Response, status: int, code: str, what: str, hi
     if found != code:
         said, decided_at = explain(response)
         raise AssertionError(f"Lesson 06: {what} answered {said}; expected {status} {wanted} (step {decided_at or 5})")
+    error = response.json()["error"]
+    if code != "validation_error" and set(error) != {"code", "message"}:
+        extra = {key: error[key] for key in sorted(set(error) - {"code", "message"})}
+        raise AssertionError(
+            f"Lesson 06: {what} answered {status} with the error {code!r}, but its body carries {json.dumps(extra)} "
+            'besides code and message; a domain error\'s body is exactly {"error": {"code": …, "message": …}}, '
+            "as the README documents it: leave out of the dump what is None (step 5)"
+        )
 
 
 async def open_account(http: httpx.AsyncClient, owner: str = "Ada", currency: str = "EUR") -> dict[str, Any]:

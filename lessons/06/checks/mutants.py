@@ -844,3 +844,79 @@ MUTANTS += [
         why="an import nothing uses is dead code ruff reports on every run",
     ),
 ]
+
+# Found by an independent review (wrong solutions written without seeing the checks).
+MUTANTS += [
+    # --- steps 3 and 4: routes answer their DTOs --------------------------------------------------
+    Mutant(
+        "route-returns-the-orm-account",
+        path=ACCOUNTS_ROUTER,
+        find=GET_ACCOUNT_BODY,
+        replace="    return await accounts.get(account_id)  # type: ignore[return-value]\n",
+        killed_by=["test_the_account_routes_return_read_models_not_the_services_objects"],
+        says="get_account() in app/routers/v1/accounts.py returned Account, the service's object as it came",
+        why="the route hands the ORM model to FastAPI instead of its DTO, and silences mypy to do it",
+    ),
+    Mutant(
+        "statement-pages-the-orm-entries",
+        path=ACCOUNTS_ROUTER,
+        find="    return Page(items=[EntryRead.model_validate(entry) for entry in found], limit=limit, offset=offset)\n",
+        replace="    return Page(items=list(found), limit=limit, offset=offset)  # type: ignore[arg-type]\n",
+        killed_by=["test_the_account_routes_return_read_models_not_the_services_objects"],
+        says="a Page whose items are Entry",
+        why="the page carries ORM entries: what the client sees depends on FastAPI re-validating them, not on the route",
+    ),
+    Mutant(
+        "transfer-route-returns-the-result",
+        path=TRANSFERS_ROUTER,
+        find="    return TransferRead.model_validate(result)\n",
+        replace="    return result  # type: ignore[return-value]\n",
+        killed_by=["test_the_transfer_route_returns_a_transfer_read"],
+        says="returned TransferResult, the service's object as it came",
+        why="the route returns the service's dataclass where its annotation promises a TransferRead",
+    ),
+    # --- step 5: one body, one status per class, current names ------------------------------------
+    Mutant(
+        "domain-error-details-null",
+        path=ERRORS,
+        find='    return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=status_for(error))\n',
+        replace='    return JSONResponse(body.model_dump(mode="json"), status_code=status_for(error))\n',
+        killed_by=["test_an_unknown_account_answers_404", "test_a_transfer_beyond_the_balance_answers_409"],
+        says='carries {"details": null} besides code and message',
+        why='every domain error body carries "details": null: the documented body is {"error": {code, message}}',
+    ),
+    Mutant(
+        "deprecated-422-name",
+        path=ERRORS,
+        find="""        case InvalidAmount() | SameAccount() | CurrencyMismatch():
+            return status.HTTP_422_UNPROCESSABLE_CONTENT""",
+        replace="""        case InvalidAmount() | SameAccount() | CurrencyMismatch():
+            return status.HTTP_422_UNPROCESSABLE_ENTITY""",
+        killed_by=["test_the_app_names_no_deprecated_status"],
+        says="uses HTTP_422_UNPROCESSABLE_ENTITY, a deprecated status name",
+        why="HTTP_422_UNPROCESSABLE_ENTITY is deprecated (Starlette warns on each use): never teach it",
+    ),
+    Mutant(
+        "validation-answer-deprecated-422-name",
+        path=ERRORS,
+        find=VALIDATION_ANSWER,
+        replace=VALIDATION_ANSWER.replace("HTTP_422_UNPROCESSABLE_CONTENT", "HTTP_422_UNPROCESSABLE_ENTITY"),
+        killed_by=["test_the_app_names_no_deprecated_status"],
+        says="deprecated status name",
+        why="the old name of 422 in the validation handler: a warning on every invalid request",
+    ),
+    Mutant(
+        "status-by-code-string",
+        path=ERRORS,
+        find=STATUS_MATCH,
+        replace="""    if "not_found" in error.code:
+        return status.HTTP_404_NOT_FOUND
+    if error.code in ("insufficient_funds", "idempotency_conflict"):
+        return status.HTTP_409_CONFLICT
+    return status.HTTP_500_INTERNAL_SERVER_ERROR if error.code == "domain_error" else 422
+""",
+        killed_by=["test_a_rule_added_later_answers_422"],
+        says="plain DomainError",
+        why="statuses by string matching on codes: a plain DomainError (an unnamed rule) is answered 500 as if a bug",
+    ),
+]

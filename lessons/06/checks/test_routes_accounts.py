@@ -3,8 +3,16 @@
 Each check opens its own accounts over HTTP; the database is rolled back when the check ends.
 """
 
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
 import pytest
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from workshop.grading import load
 
 from .conftest import Ledger, balance, create_app, deposit, error_code, expect_status, open_account, serving
 
@@ -154,3 +162,81 @@ async def test_a_commit_that_fails_is_never_answered_with_2xx(app_env: str, monk
         f"Lesson 06: the commit failed, yet the client was told {response.status_code}: the commit ran after "
         'the response. Build the services on SessionDep (Depends(get_session, scope="function")) (step 3)'
     )
+
+
+class ServiceStandIn:
+    """An AccountService that answers every call with the same unsaved Account (or its one Entry)."""
+
+    def __init__(self) -> None:
+        models = load("app.models")
+        self.account = models.Account(
+            id=uuid.UUID(int=7), owner="Ada", currency="EUR", balance=1050, created_at=datetime(2026, 1, 2, tzinfo=UTC)
+        )
+        self.entry = models.Entry(
+            id=uuid.UUID(int=8),
+            account_id=self.account.id,
+            amount=1050,
+            transfer_id=None,
+            created_at=datetime(2026, 1, 2, tzinfo=UTC),
+        )
+
+    async def open(self, *args: Any, **kwargs: Any) -> Any:
+        return self.account
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        return self.account
+
+    async def list(self, *args: Any, **kwargs: Any) -> Any:
+        return [self.account]
+
+    async def deposit(self, *args: Any, **kwargs: Any) -> Any:
+        return self.account
+
+    async def statement(self, *args: Any, **kwargs: Any) -> Any:
+        return [self.entry]
+
+
+async def test_the_account_routes_return_read_models_not_the_services_objects() -> None:
+    """Hint: a route's answer is its DTO, built from what the service returned; the annotation promises it."""
+    routes = load("app.routers.v1.accounts")
+    schemas, common = load("app.schemas.accounts"), load("app.schemas.common")
+    service = ServiceStandIn()
+    account_id = service.account.id
+    calls: dict[str, tuple[Callable[[], Any], type[BaseModel]]] = {
+        "open_account": (
+            lambda: routes.open_account(body=schemas.AccountCreate(owner="Ada", currency="EUR"), accounts=service),
+            schemas.AccountRead,
+        ),
+        "list_accounts": (lambda: routes.list_accounts(accounts=service, limit=10, offset=0), schemas.AccountRead),
+        "get_account": (lambda: routes.get_account(account_id=account_id, accounts=service), schemas.AccountRead),
+        "deposit": (
+            lambda: routes.deposit(account_id=account_id, body=schemas.DepositCreate(amount=5), accounts=service),
+            schemas.AccountRead,
+        ),
+        "statement": (
+            lambda: routes.statement(account_id=account_id, accounts=service, limit=10, offset=0),
+            schemas.EntryRead,
+        ),
+    }
+    for name, (call, dto) in calls.items():
+        answer = await call()
+        if name not in ("list_accounts", "statement"):
+            got = None if isinstance(answer, dto) else type(answer).__name__
+            wanted = dto.__name__
+        else:
+            wanted = f"a Page of {dto.__name__}"
+            wrong = [item for item in getattr(answer, "items", []) if not isinstance(item, dto)]
+            got = (
+                type(answer).__name__
+                if not isinstance(answer, common.Page)
+                else f"a Page whose items are {type(wrong[0]).__name__}"
+                if wrong
+                else None
+            )
+        as_it_came = got is not None and any(kind in got for kind in ("Account", "Entry", "list"))
+        came = ", the service's object as it came," if as_it_came else ","
+        assert got is None, (
+            f"Lesson 06: {name}() in app/routers/v1/accounts.py returned {got}{came} not {wanted}. FastAPI "
+            "converts it through the return annotation, so nothing failed, but the route's contract is its DTO: "
+            "build it from what the service returned, and a type checker sees the route keep its word (step 3)"
+        )

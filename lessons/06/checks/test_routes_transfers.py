@@ -1,9 +1,13 @@
 """Lesson 06 checks, step 4: POST /api/v1/transfers moves money, and an Idempotency-Key makes a retry safe."""
 
+import uuid
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import Response
+
+from workshop.grading import load
 
 from .conftest import Ledger, balance, deposit, expect_status, open_account
 
@@ -93,4 +97,34 @@ async def test_a_replayed_transfer_says_so_in_a_header(ledger: Ledger) -> None:
     assert retry.headers.get("idempotent-replayed") == "true", (
         f"Lesson 06: the replay answered {retry.status_code} without `Idempotent-Replayed: true`; set it when "
         "the service says result.replayed (step 4)"
+    )
+
+
+async def test_the_transfer_route_returns_a_transfer_read() -> None:
+    """Hint: a route's answer is its DTO, built from the service's TransferResult; the annotation promises it."""
+    route = load("app.routers.v1.transfers").create_transfer
+    TransferCreate, TransferRead = (
+        getattr(load("app.schemas.transfers"), name) for name in ("TransferCreate", "TransferRead")
+    )
+    ids = {"source_id": uuid.UUID(int=1), "target_id": uuid.UUID(int=2)}
+    result = load("app.services.transfers").TransferResult(
+        transfer_id=uuid.UUID(int=3), amount=10, currency="EUR", replayed=False, **ids
+    )
+
+    class TransferServiceStandIn:
+        async def transfer(self, *args: Any, **kwargs: Any) -> Any:
+            return result
+
+    answer = await route(
+        body=TransferCreate(amount=10, **ids),
+        transfers=TransferServiceStandIn(),
+        response=Response(),
+        idempotency_key=None,
+    )
+    came = ", the service's object as it came," if answer is result else ","
+    assert isinstance(answer, TransferRead), (
+        f"Lesson 06: create_transfer() in app/routers/v1/transfers.py returned {type(answer).__name__}{came} not a "
+        "TransferRead. FastAPI converts it through the return annotation, so nothing failed, but the route's "
+        "contract is its DTO: build it from what the service returned, and a type checker sees the route keep its "
+        "word (step 4)"
     )

@@ -4,10 +4,13 @@ Domain errors come from your services (lesson 05) and reach one handler; invalid
 reach a service: FastAPI refuses them with 422, and your second handler gives them the same body.
 """
 
+import ast
 import uuid
 
 import pytest
+import starlette.status
 
+from workshop import grading
 from workshop.grading import load
 
 from .conftest import Ledger, deposit, expect_error, explain, open_account
@@ -167,16 +170,49 @@ def test_a_rule_added_later_answers_422() -> None:
     class DailyLimitExceeded(services.DomainError):  # type: ignore[misc,name-defined]
         code = "daily_limit_exceeded"
 
-    try:
-        status = routers.status_for(DailyLimitExceeded("more than the daily limit"))
-    except NotImplementedError:
-        raise
-    except Exception as error:
-        raise AssertionError(
-            f"Lesson 06: status_for() raised {type(error).__name__}: {error} for a DomainError it does not list "
-            "(a rule a service adds later); answer it 422, never a 500 (step 5)"
-        ) from None
-    assert status == 422, (
-        f"Lesson 06: status_for() answers {status} for a DomainError it does not list (a rule a service adds "
-        "later); a new rule the request breaks is a 422, never a 500 or a 400 (step 5)"
+    unlisted = {
+        "a DomainError it does not list (a rule a service adds later)": DailyLimitExceeded("more than the daily limit"),
+        'a plain DomainError (code "domain_error", a rule that has no class of its own yet)': services.DomainError(
+            "refused by a rule"
+        ),
+    }
+    for what, refusal in unlisted.items():
+        try:
+            status = routers.status_for(refusal)
+        except NotImplementedError:
+            raise
+        except Exception as error:
+            raise AssertionError(
+                f"Lesson 06: status_for() raised {type(error).__name__}: {error} for {what}; answer it 422, never "
+                "a 500 (step 5)"
+            ) from None
+        assert status == 422, (
+            f"Lesson 06: status_for() answers {status} for {what}; a rule the request breaks is a 422, never a "
+            "500 or a 400, whatever its code says. Decide by the error's class, and let every other DomainError "
+            "fall through to 422 (step 5)"
+        )
+
+
+def test_the_app_names_no_deprecated_status() -> None:
+    """Hint: Starlette renamed some statuses after RFC 9110; the old names still work, and warn on every use."""
+    grading.require_finished(["app/routers"], "the status names are graded in your routers", 5)
+    deprecated = set(getattr(starlette.status, "__deprecated__", {}))
+    app_dir = grading.folder() / "app"
+    found: list[str] = []
+    for path in sorted(app_dir.rglob("*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except SyntaxError:
+            continue  # reported with its line by the checks that import it
+        for node in ast.walk(tree):
+            name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+            if name is None and isinstance(node, ast.alias):
+                name = node.name
+            if name in deprecated:
+                where = f"{path.relative_to(grading.folder()).as_posix()}:{getattr(node, 'lineno', '?')}"
+                found.append(f"{where} uses {name}")
+    more = f" ({len(found) - 1} more)" if len(found) > 1 else ""
+    assert not found, (
+        f"Lesson 06: {found[0]}, a deprecated status name{more}: Starlette warns on every use, and its warning "
+        "names the current one. A name the library is retiring does not belong in new code (step 5)"
     )
