@@ -3,12 +3,13 @@
 One process serves every request on one thread, by switching between them at each `await`. A
 call that blocks (time.sleep, a synchronous HTTP client, open()) stops every other request for as
 long as it takes: a transfer that sleeps "to give the other request a moment" freezes them all.
-`workshop.architecture` reads your files and names each such call with its file and line.
+`workshop.graders.architecture` reads your files and names each such call with its file and line.
 """
 
 import pytest
 
-from workshop import architecture, grading
+from workshop import grading
+from workshop.graders import architecture
 
 pytestmark = pytest.mark.step(4)
 
