@@ -68,7 +68,10 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def _pytest(folder: Path, *args: str) -> int:
-    return subprocess.call([sys.executable, "-m", "pytest", str(folder.relative_to(REPO)), *args], cwd=REPO)
+    """`uv run pytest lessons/NN ARGS`, in a fork of the warm worker: the same run, a second sooner."""
+    from workshop import worker
+
+    return worker.run([str(folder.relative_to(REPO)), *args], cwd=REPO)
 
 
 # --- the learner's loop ----------------------------------------------------------------------
