@@ -117,7 +117,8 @@ def _in_child(
     try:
         # The fork server imported pytest's plugins before pytest could rewrite their asserts; no matter
         # for them (the checks themselves are never preloaded), so keep the warning out of the output.
-        code = pytest.main([*args, "-W", "ignore::pytest.PytestAssertRewriteWarning"])
+        contexts = ["-p", "workshop.contexts"] if measured is not None else []
+        code = pytest.main([*args, *contexts, "-W", "ignore::pytest.PytestAssertRewriteWarning"])
     finally:
         if measured is not None:
             measured.stop()
@@ -171,9 +172,10 @@ class Started:
                 if covered
                 else []
             )
+            contexts = ["-p", "workshop.contexts"] if covered else []
             with self._log.open("wb") as sink:
                 self._process = subprocess.Popen(
-                    [sys.executable, "-m", *under_coverage, "pytest", *args],
+                    [sys.executable, "-m", *under_coverage, "pytest", *args, *contexts],
                     cwd=cwd,
                     env=env,
                     stdout=sink,
