@@ -13,7 +13,7 @@ from workshop.authoring.verify import write_solution_tree
 from workshop.graders import seeded
 from workshop.lessons import lesson
 
-SOURCE = '''\
+SOURCE = """\
 import functools
 
 
@@ -32,7 +32,7 @@ def limit(
     except ValueError:
         return 0
 # the end
-'''
+"""
 
 
 def test_a_change_is_the_whole_of_each_simple_statement_it_touches() -> None:
