@@ -8,6 +8,10 @@ A client sends its request (the pytest arguments, working folder and environment
 writing straight to that terminal, colours and all, so the output and the verdicts are exactly
 those of `uv run pytest lessons/NN`. Where there is no fork or no Unix socket (Windows), the client
 runs pytest in a fresh process instead.
+
+A run the worker forked may ask it for more runs (lesson 07 runs the learner's suite once per seeded
+bug): `runner` finds the worker's socket in WORKER_ENV and gets its runs forked from the worker, warm,
+instead of starting a fork server of its own.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 from workshop.lessons import REPO, STATE
 
 SOCKET = STATE / "worker.sock"
+WORKER_ENV = "WORKSHOP_WORKER_SOCKET"  # set in each run the worker forks: where to ask for more
 LOG = STATE / "worker.log"
 IDLE_SECONDS = 3600
 # What every run imports anyway; loaded once, before the worker forks. Never the learner's `app`.
@@ -40,6 +45,8 @@ PRELOAD = (
     "pydantic_settings",
     "httpx",
     "asgi_lifespan",
+    "alembic.ddl.postgresql",
+    "coverage",
     "pytest",
     "pytest_asyncio",
     "workshop.plugin",
@@ -67,17 +74,30 @@ def fingerprint() -> str:
 # --- the server --------------------------------------------------------------------------------
 
 
-def _serve_one(connection: socket.socket, request: dict[str, object], fds: list[int]) -> None:
+def _serve_one(connection: socket.socket, request: dict[str, object], fds: list[int], path: Path) -> None:
     """In the fork: become the client's pytest run, then tell it the exit status."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the run's own subprocesses are waited for as usual
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if request.get("kind") == "runner":  # a run `runner` asked for: its output goes to a file
+        code = 1
+        try:
+            from workshop import runner
+
+            runner.in_child(**request["run"])  # type: ignore[arg-type]
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else 1
+        finally:
+            with contextlib.suppress(OSError):
+                connection.sendall(f"exit {code}\n".encode())
+            os._exit(0)
     for target, fd in zip((0, 1, 2), fds, strict=False):
         os.dup2(fd, target)
         os.close(fd)
     env = request["env"]
     os.environ.clear()
     os.environ.update({str(key): str(value) for key, value in env.items()} if isinstance(env, dict) else {})
+    os.environ[WORKER_ENV] = str(path)
     os.chdir(str(request["cwd"]))
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the run's own subprocesses are waited for as usual
-    signal.signal(signal.SIGINT, signal.default_int_handler)
     import pytest
 
     code = 1
@@ -144,7 +164,7 @@ def serve(path: Path = SOCKET) -> None:
             pid = os.fork()
             if pid == 0:
                 listener.close()
-                _serve_one(connection, request, list(fds))
+                _serve_one(connection, request, list(fds), path)
             connection.sendall(f"pid {pid}\n".encode())
             for fd in fds:
                 os.close(fd)
@@ -228,6 +248,46 @@ def run(args: list[str], cwd: Path = REPO) -> int:
     if code is None:  # still no worker: run the plain way
         return subprocess.call([sys.executable, "-m", "pytest", *args], cwd=cwd)
     return code
+
+
+class Forked:
+    """A run that the worker forked at this process's request (see `runner.Started`)."""
+
+    def __init__(self, path: Path, run: dict[str, object]) -> None:
+        """Ask the worker at `path` for the run; OSError when it is gone or stale."""
+        self._connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self._connection.connect(str(path))
+            request = {"kind": "runner", "run": run, "fingerprint": fingerprint()}
+            socket.send_fds(self._connection, [json.dumps(request).encode()], [])
+            self._reader = self._connection.makefile("r")
+            word, _, value = self._reader.readline().strip().partition(" ")
+            if word != "pid":
+                raise OSError(f"the warm worker answered {word or 'nothing'!r}")
+        except BaseException:
+            self._connection.close()
+            raise
+        self.pid = int(value)
+        self.exitcode: int | None = None
+
+    def join(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds; True when the run has ended."""
+        if self.exitcode is None:
+            self._connection.settimeout(timeout)
+            try:
+                line = self._reader.readline()
+            except TimeoutError:
+                return False
+            word, _, value = line.strip().partition(" ")
+            self.exitcode = int(value) if word == "exit" else -signal.SIGKILL  # no word: it was killed
+            self._connection.close()
+        return True
+
+    def kill(self) -> None:
+        if self.exitcode is None:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+            self.join(10)
 
 
 def stop(path: Path = SOCKET) -> bool:
