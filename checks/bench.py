@@ -9,12 +9,15 @@ Every command goes through `uv run`, as a learner types it. Rounds are interleav
 machine slows every side alike; the first round of each warms caches and is discarded. `--via check`
 times from the moment a file of the lesson is saved to the end of the scorecard, on a throwaway copy
 of the repository whose lesson is its reference solution (its own warm worker, stopped at the end).
+Lesson 07 grades the learner's own suite: the bench grows the reference's to at least 50 tests
+(copies of its test modules), the size the grading is meant to handle in seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -25,6 +28,8 @@ from pathlib import Path
 from workshop.authoring.verify import write_solution_tree
 from workshop.lessons import REPO, Lesson, all_lessons, lesson
 
+TEST = re.compile(r"^\s*(?:async )?def test_", re.MULTILINE)
+SUITE_SIZE = 50  # tests in a learner's suite that lesson 07 grades in the bench
 COPIED = ("pyproject.toml", "uv.lock", "README.md", ".gitignore", ".gitattributes", "solutions", "lessons")
 
 
@@ -35,6 +40,20 @@ def timed(command: list[str], cwd: Path, expect: set[int], env: dict[str, str] |
     if done.returncode not in expect:
         raise SystemExit(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     return elapsed
+
+
+def grow_suite(folder: Path, size: int = SUITE_SIZE) -> None:
+    """Copy the test modules of `folder/tests` until it holds at least `size` tests (no-op without tests)."""
+    modules = sorted((folder / "tests").glob("test_*.py"))
+
+    def count() -> int:
+        return sum(len(TEST.findall(path.read_text())) for path in (folder / "tests").glob("test_*.py"))
+
+    copy = 0
+    while modules and count() < size:
+        source = modules[copy % len(modules)]
+        shutil.copyfile(source, source.with_name(f"{source.stem}_copy{copy // len(modules)}.py"))
+        copy += 1
 
 
 def checkout_with_solution(found: Lesson, root: Path) -> Path:
@@ -48,7 +67,7 @@ def checkout_with_solution(found: Lesson, root: Path) -> Path:
         elif source.is_file():
             shutil.copy2(source, copy / name)
     shutil.rmtree(copy / "lessons" / found.number)
-    write_solution_tree(found, copy)
+    grow_suite(write_solution_tree(found, copy))
     return copy
 
 
@@ -58,6 +77,7 @@ def measure(found: Lesson, rounds: int, via_check: bool) -> tuple[float, float, 
     with tempfile.TemporaryDirectory(prefix="workshop-bench-") as scratch:
         root = Path(scratch)
         folder = write_solution_tree(found, root)
+        grow_suite(folder)
         empty = root / "empty"
         empty.mkdir()
         base = [uv, "run", "--project", str(REPO), "pytest", "-c", str(REPO / "pyproject.toml"), "--rootdir", str(root)]
