@@ -187,14 +187,62 @@ SEEDED_BUGS = [
         step=5,
         name="locks-in-request-order",
         path="app/services/transfers.py",
-        find="for account_id in sorted((source_id, target_id)):",
-        replace="for account_id in (source_id, target_id):",
-        missed="two transfers crossing between the same two accounts at the same time could deadlock",
+        # A lock-order deadlock needs transfers that crowd the same two accounts, as on a busy server; real
+        # timing makes one crossing pair deadlock only now and then. So that grading never depends on luck, the
+        # planted version takes its locks in request order only when three or more transfers reach their locks
+        # together (one crossing pair always gets sorted locks), and then makes them overlap: until a lock has
+        # failed once, a transfer holding its first lock waits (up to 2 s) while another could take a first lock
+        # on another account. A test that sends crossing transfers in a crowd fails on every run; one pair,
+        # transfers in one direction, or transfers sent one after another, never do.
+        find=(
+            "        for account_id in sorted((source_id, target_id)):\n"
+            "            account = await self.accounts.get_for_update(account_id)\n"
+            "            if account is None:\n"
+            "                raise AccountNotFound(account_id)\n"
+            "            locked[account_id] = account\n"
+        ),
+        replace=(
+            '        crowd = vars(TransferService).get("crowd")\n'
+            "        if crowd is None:\n"
+            '            crowd = {"locking": 0, "wanting": {}, "first": 0, "failed": False}\n'
+            '            setattr(TransferService, "crowd", crowd)\n'
+            '        crowd["locking"] += 1\n'
+            "        try:\n"
+            '            await __import__("asyncio").sleep(0)  # the transfers sent with this one reach their locks\n'
+            '            busy = crowd["locking"] > 2\n'
+            "            order = (source_id, target_id) if busy else tuple(sorted((source_id, target_id)))\n"
+            '            wanting = crowd["wanting"]\n'
+            "            wanting[order[0]] = wanting.get(order[0], 0) + 1\n"
+            "            for account_id in order:\n"
+            "                try:\n"
+            "                    account = await self.accounts.get_for_update(account_id)\n"
+            "                except Exception:\n"
+            '                    crowd["failed"] = True\n'
+            "                    raise\n"
+            "                finally:\n"
+            "                    if account_id == order[0]:\n"
+            "                        wanting[account_id] -= 1\n"
+            "                if account is None:\n"
+            "                    raise AccountNotFound(account_id)\n"
+            "                locked[account_id] = account\n"
+            '                if busy and account_id == order[0] and not crowd["failed"]:\n'
+            '                    crowd["first"] += 1\n'
+            '                    mine = crowd["first"]\n'
+            "                    for _ in range(40):\n"
+            "                        others = any(count for other, count in wanting.items() if other != account_id)\n"
+            '                        if crowd["failed"] or crowd["first"] > mine or not others:\n'
+            "                            break\n"
+            '                        await __import__("asyncio").sleep(0.05)\n'
+            "        finally:\n"
+            '            crowd["locking"] -= 1\n'
+        ),
+        missed="transfers crossing between the same two accounts deadlocked when many ran at the same time, as on "
+        "a busy server",
         hints=(
             "Only transactions that really run at the same time show this: the rolled-back `client` cannot.",
             (
-                "With live_client, send transfers A→B and B→A at the same time (asyncio.gather) and expect every one "
-                "to answer 201."
+                "With live_client, send 15 transfers A→B and 15 B→A at the same time (asyncio.gather) and expect "
+                "every one to answer 201."
             ),
         ),
     ),
@@ -263,6 +311,151 @@ SEEDED_BUGS = [
             "notice a repository committing?",
             "In a repository test, replace session.commit with a function that fails (monkeypatch), then add an "
             "account and expect it to have an id.",
+        ),
+    ),
+    # What only a precise assertion sees: the exact error, the exact code, both entries, the header.
+    SeededBug(
+        step=3,
+        name="deposit-into-unknown-account-crashes",
+        path="app/services/accounts.py",
+        find=(
+            "        if account is None:\n"
+            "            raise AccountNotFound(account_id)\n"
+            "        account.balance += amount\n"
+        ),
+        replace="        account.balance += amount\n",
+        missed="a deposit into an account that does not exist crashed (an AttributeError, a 500) instead of "
+        "raising AccountNotFound",
+        hints=(
+            "Which error does a deposit into an unknown id raise, and does your test expect that one, or any?",
+            "Deposit into a random uuid with AccountService and expect AccountNotFound itself, not any exception.",
+        ),
+    ),
+    SeededBug(
+        step=3,
+        name="statement-of-unknown-account-empty",
+        path="app/services/accounts.py",
+        find=(
+            "        if await self.accounts.get(account_id) is None:\n"
+            "            raise AccountNotFound(account_id)\n"
+            "        return await self.entries.for_account("
+        ),
+        replace="        return await self.entries.for_account(",
+        missed="the statement of an account that does not exist answered an empty list instead of "
+        "AccountNotFound (a 404)",
+        hints=(
+            "An unknown account and an account without entries are two different answers: does a test tell them apart?",
+            "Ask AccountService for the statement of a random uuid and expect AccountNotFound (over HTTP: 404).",
+        ),
+    ),
+    SeededBug(
+        step=3,
+        name="fingerprint-ignores-target",
+        path="app/services/transfers.py",
+        find='f"{source_id}:{target_id}:{amount}"',
+        replace='f"{source_id}:{amount}"',
+        missed="an Idempotency-Key reused for a transfer to another account replayed the first transfer",
+        hints=(
+            "A key means one request: which parts of a request could change while the key stays the same?",
+            "Reuse a key with the same source and amount but another target, and expect IdempotencyConflict.",
+        ),
+    ),
+    SeededBug(
+        step=3,
+        name="lock-reads-a-stale-row",
+        path="app/crud/accounts.py",
+        find="            .execution_options(populate_existing=True)\n",
+        replace="",
+        missed="locking an account the session had already read returned the balance it read before, not the row "
+        "as it is now",
+        hints=(
+            "get_for_update promises the row as it is under the lock, even when the session read it earlier. Which "
+            "test of the repository would see an old value?",
+            "In a repository test, add an account, change its balance with an SQL UPDATE on the session, then "
+            "get_for_update it and expect the new balance.",
+        ),
+    ),
+    SeededBug(
+        step=3,
+        name="transfer-entries-swapped",
+        path="app/services/transfers.py",
+        find=(
+            "Entry(account_id=source.id, amount=-amount, transfer_id=transfer_id),\n"
+            "                Entry(account_id=target.id, amount=amount, transfer_id=transfer_id),"
+        ),
+        replace=(
+            "Entry(account_id=source.id, amount=amount, transfer_id=transfer_id),\n"
+            "                Entry(account_id=target.id, amount=-amount, transfer_id=transfer_id),"
+        ),
+        missed="a transfer's entries were booked the wrong way round: money in on the source's statement, out "
+        "on the target's, still summing to zero",
+        hints=(
+            "Two entries that sum to zero can still be wrong: which account's statement shows which sign?",
+            "After a transfer of 300, expect -300 on the source's statement and +300 on the target's.",
+        ),
+    ),
+    SeededBug(
+        step=3,
+        name="transfer-entries-unlinked",
+        path="app/services/transfers.py",
+        find="Entry(account_id=target.id, amount=amount, transfer_id=transfer_id)",
+        replace="Entry(account_id=target.id, amount=amount, transfer_id=None)",
+        missed="a transfer's entries no longer shared its transfer id: the receiving side showed as a deposit",
+        hints=(
+            "A statement line says where the money came from: which test reads the transfer id of both entries?",
+            "After a transfer, expect both entries to carry the transfer_id the transfer returned.",
+        ),
+    ),
+    SeededBug(
+        step=4,
+        name="insufficient-funds-wrong-code",
+        path="app/services/errors.py",
+        find='    code = "insufficient_funds"\n',
+        replace='    code = "insufficient_balance"\n',
+        missed='a transfer without enough money answered the error code "insufficient_balance" instead of '
+        '"insufficient_funds": clients branch on that code',
+        hints=(
+            "A client reads the status and then the error code: do your HTTP tests read both?",
+            'POST a transfer larger than the balance and expect 409 and the code "insufficient_funds".',
+        ),
+    ),
+    SeededBug(
+        step=4,
+        name="amount-accepts-strings",
+        path="app/schemas/accounts.py",
+        find="Field(strict=True, gt=0, le=MAX_AMOUNT,",
+        replace="Field(gt=0, le=MAX_AMOUNT,",
+        missed='a deposit with the amount "10" (a string) was accepted as 10 instead of refused with 422',
+        hints=(
+            "The API takes amounts as JSON integers only. Which inputs besides 0 and negatives should it refuse?",
+            'POST deposits of 10.5 and of "10" and expect 422 for each.',
+        ),
+    ),
+    SeededBug(
+        step=4,
+        name="validation-error-without-details",
+        path="app/routers/errors.py",
+        find=', message=f"The request is not valid. {summary}", details=problems)',
+        replace=', message=f"The request is not valid. {summary}")',
+        missed="an invalid request answered 422 without saying which fields were wrong (no details)",
+        hints=(
+            "A 422 is half the answer: the body says what was wrong. Do your tests read it?",
+            'Send a request with two invalid fields and expect the code "validation_error" and one detail per '
+            "field, with its location.",
+        ),
+    ),
+    SeededBug(
+        step=4,
+        name="replay-not-marked",
+        path="app/routers/v1/transfers.py",
+        find='    if result.replayed:\n        response.headers[REPLAYED_HEADER] = "true"\n',
+        replace="",
+        missed="a retried transfer was answered without Idempotent-Replayed: true, so the client could not tell "
+        "a replay from a new transfer",
+        hints=(
+            "A replay answers 201 like a new transfer: what tells the client it was a replay?",
+            "POST the same transfer twice with one Idempotency-Key and expect the second answer to carry "
+            "Idempotent-Replayed: true and the same body.",
         ),
     ),
 ]

@@ -5,10 +5,15 @@ the lesson (your files are only read) and on a fresh database of its own, cloned
 migrated template and handed to your suite as LEDGER_TEST_DATABASE_URL, as when you run it
 yourself. First on the app as given, under coverage; then, if that passes, on a rewrite of the
 app that behaves the same, and once per seeded bug with that one bug planted, two or more at a
-time; and once without LEDGER_TEST_DATABASE_URL, to see that your suite refuses to run rather
-than use the app's own database. It runs once per `pytest lessons/07`, and only what the checks
-of that run need.
+time; once without LEDGER_TEST_DATABASE_URL, to see that your suite refuses to run rather
+than use the app's own database; and once with a watcher planted in the app (watching.py), to see
+how your fixtures drive it. It runs once per `pytest lessons/07`, and only what the checks of that
+run need.
 """
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
@@ -18,6 +23,18 @@ from workshop.graders import seeded
 
 from .bugs import SEEDED_BUGS
 from .rewrites import REWRITES
+from .watching import Seen, Watched, watch
+
+
+@dataclass
+class Graded(seeded.Grading):
+    """The engine's grading, and what the watcher saw (None when no check of this run needs it)."""
+
+    watched: Watched | None = None
+
+    def seen(self, kind: str) -> list[Seen]:
+        return self.watched.of(kind) if self.watched is not None else []
+
 
 # Grading runs your whole suite 1 + 16 times: these checks may take longer than the usual 10 s.
 GRADING_TIMEOUT = 300
@@ -26,26 +43,52 @@ GRADING_TIMEOUT = 300
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def graded(
     request: pytest.FixtureRequest, database_server: database.Server, database_template: str | None
-) -> seeded.Grading:
+) -> Graded:
     """Your suite's runs: on the app as given (with coverage), then on each seeded bug this run checks."""
     callspecs = [getattr(item, "callspec", None) for item in request.session.items]
     wanted = {callspec.params["bug"] for callspec in callspecs if callspec and "bug" in callspec.params}
     bugs = [bug for bug in SEEDED_BUGS if bug in wanted]
     names = {item.name for item in request.session.items}
-    return await seeded.grade(
-        grading.folder(),
-        grading.lesson(),
-        bugs,
-        server=database_server,
-        template=database_template,
-        rewrites=REWRITES if REWRITE_CHECK in names else None,
-        fallback=FALLBACK_CHECK in names,
+    folder, number = grading.folder(), grading.lesson()
+    watching = (
+        asyncio.ensure_future(watch(folder, number, server=database_server, template=database_template))
+        if names & WATCH_CHECKS
+        else None
     )
+    try:
+        graded = await seeded.grade(
+            folder,
+            number,
+            bugs,
+            server=database_server,
+            template=database_template,
+            rewrites=REWRITES if REWRITE_CHECK in names else None,
+            fallback=FALLBACK_CHECK in names,
+        )
+        watched = await watching if watching is not None else None
+    finally:
+        if watching is not None and not watching.done():
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
+    return Graded(**vars(graded), watched=watched)
 
 
 # The checks that need a run of their own (the others read the run on the app as given).
+AS_GIVEN_CHECK = "test_your_tests_pass_on_the_app_as_given"
 REWRITE_CHECK = "test_your_tests_pass_on_a_rewrite_of_the_app_that_behaves_the_same"
 FALLBACK_CHECK = "test_your_tests_refuse_to_run_without_a_test_database_of_their_own"
+# The checks that read the watched run (test_fixtures.py), and the first check, which says when a fixture is why.
+WATCH_CHECKS = {
+    AS_GIVEN_CHECK,
+    "test_your_sessions_turn_the_codes_commits_into_savepoints",
+    "test_your_tests_share_one_engine_for_the_whole_run",
+    "test_each_test_leaves_no_rows_for_the_next",
+    "test_your_client_runs_the_apps_lifespan",
+    "test_your_client_rolls_back_a_request_that_failed",
+    "test_every_app_your_tests_build_uses_the_test_database",
+    "test_your_live_client_empties_the_tables_after_each_test",
+}
 
 
 def why_it_fails_as_given(run: seeded.SuiteRun) -> str | None:
@@ -68,3 +111,51 @@ def passes_as_given(graded: seeded.Grading, graded_what: str) -> None:
     if problem is not None and run.failures:
         problem = f"{run.failures[0].split(': ', 1)[0]} fails there"
     assert problem is None, f"Lesson 07: {graded_what} once your tests pass on the app as given; {problem} (step 1)"
+
+
+def leftover_problem(graded: Graded, *, after_live: bool) -> str | None:
+    """The first test that began with rows an earlier test committed, when the test before it used live_client
+    (`after_live`) or did not; None when no test did."""
+    leftovers = graded.seen("leftover")
+    if not leftovers or leftovers[0].previous_live != after_live:
+        return None
+    first = leftovers[0]
+    count = int(first.detail)
+    began = f"{first.test} began with {count} account{'s' if count != 1 else ''} that earlier tests had committed"
+    if after_live:
+        return (
+            f"Lesson 07: {began} (the test before it, {first.previous}, used live_client). Rows a live test commits "
+            "outlive it: live_client must empty the tables after each test, even a failing one (step 5)"
+        )
+    return (
+        f"Lesson 07: {began} (the test before it: {first.previous}). A test's writes must be gone when it ends: "
+        "the `connection` fixture holds each test in an outer transaction and rolls it back, and nothing the code "
+        "under test does may commit it (step 1)"
+    )
+
+
+def settings_problem(graded: Graded) -> str | None:
+    """A request served by an app built with settings for another database than the tests'; None when none was."""
+    seen = graded.seen("settings")
+    if not seen:
+        return None
+    first = seen[0]
+    fixture = "live_client, whose commits are real" if first.live else "client"
+    return (
+        f"Lesson 07: a request in {first.test} reached an app built with the settings of the database "
+        f"{first.detail!r}, not the test database (LEDGER_TEST_DATABASE_URL); it came through {fixture}. Every app "
+        "your fixtures build takes the tests' settings, or your tests write into a database that is not theirs "
+        "(steps 2 and 5)"
+    )
+
+
+def fixture_problem(graded: Graded) -> str | None:
+    """What the watcher saw that makes a suite fail on the app as given: rows left behind, the wrong database."""
+    for problem in (
+        leftover_problem(graded, after_live=False),
+        leftover_problem(graded, after_live=True),
+        settings_problem(graded),
+    ):
+        if problem is not None:
+            return problem
+    return None

@@ -464,3 +464,339 @@ MUTANTS += [
         why="a suite that tests transfers over HTTP and nothing else leaves the repositories' pages and statements unrun",
     ),
 ]
+
+CONFTEST = "tests/conftest.py"
+
+# The fixtures (steps 1, 2 and 5): mistakes that change no assertion, seen by the watcher (test_fixtures.py).
+MUTANTS += [
+    Mutant(
+        "session-default-join-mode",
+        path=CONFTEST,
+        find="    async with AsyncSession(\n"
+        '        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False\n'
+        "    ) as session:\n"
+        "        yield session\n",
+        replace="    async with AsyncSession(bind=connection, expire_on_commit=False) as session:\n        yield session\n",
+        killed_by=["test_your_sessions_turn_the_codes_commits_into_savepoints"],
+        says="without SAVEPOINTs",
+        why="without SAVEPOINTs a rollback in the code under test ends the test's own transaction",
+    ),
+    Mutant(
+        "engine-per-test",
+        path=CONFTEST,
+        find='@pytest_asyncio.fixture(scope="session", loop_scope="session")\nasync def engine(',
+        replace='@pytest_asyncio.fixture(loop_scope="session")\nasync def engine(',
+        killed_by=["test_your_tests_share_one_engine_for_the_whole_run"],
+        says="engines (connection pools)",
+        why="a new engine and pool for every test: the expensive, shareable thing is rebuilt each time",
+    ),
+    Mutant(
+        "client-without-lifespan",
+        path=CONFTEST,
+        find="    app.dependency_overrides[get_session] = session_in_the_test\n"
+        "    async with LifespanManager(app) as manager:\n"
+        "        transport = httpx.ASGITransport(app=manager.app)\n"
+        '        async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as client:\n'
+        "            yield client\n",
+        replace="    app.dependency_overrides[get_session] = session_in_the_test\n"
+        "    transport = httpx.ASGITransport(app=app)\n"
+        '    async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as client:\n'
+        "        yield client\n",
+        killed_by=["test_your_client_runs_the_apps_lifespan"],
+        says="lifespan never ran",
+        why="the endpoint tests never start the app as a server does: its lifespan is never run",
+    ),
+    Mutant(
+        "override-commits-even-on-error",
+        path=CONFTEST,
+        find="            try:\n"
+        "                yield session\n"
+        "            except Exception:\n"
+        "                await session.rollback()\n"
+        "                raise\n"
+        "            else:\n"
+        "                await session.commit()\n",
+        replace="            try:\n                yield session\n            finally:\n                await session.commit()\n",
+        killed_by=["test_your_client_rolls_back_a_request_that_failed"],
+        says="was committed",
+        why="the override breaks get_session's contract: a refused request's writes are committed in the tests",
+    ),
+    Mutant(
+        "live-client-app-settings",
+        path=CONFTEST,
+        find="    app = create_app(settings)\n"
+        "    async with LifespanManager(app) as manager:\n"
+        "        transport = httpx.ASGITransport(app=manager.app)\n"
+        '        async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as client:\n'
+        "            yield client\n"
+        "    async with engine.begin() as connection:\n",
+        replace="    app = create_app()\n"
+        "    async with LifespanManager(app) as manager:\n"
+        "        transport = httpx.ASGITransport(app=manager.app)\n"
+        '        async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as client:\n'
+        "            yield client\n"
+        "    async with engine.begin() as connection:\n",
+        killed_by=[
+            "test_every_app_your_tests_build_uses_the_test_database",
+            "test_your_tests_pass_on_the_app_as_given",
+        ],
+        says="not the test database",
+        why="the live app reads the app's own settings: its real commits land in the app's database",
+    ),
+    Mutant(
+        "connection-commits-at-teardown",
+        path=CONFTEST,
+        find="        if transaction.is_active:\n            await transaction.rollback()\n",
+        replace="        if transaction.is_active:\n            await transaction.commit()\n",
+        killed_by=["test_each_test_leaves_no_rows_for_the_next", "test_your_tests_pass_on_the_app_as_given"],
+        says="earlier tests had committed",
+        why="every test's rows are committed at its end: state leaks into the tests after it",
+    ),
+    Mutant(
+        "connection-without-outer-transaction",
+        path=CONFTEST,
+        find="    async with engine.connect() as connection:\n"
+        "        transaction = await connection.begin()\n"
+        "        yield connection\n"
+        "        if transaction.is_active:\n"
+        "            await transaction.rollback()\n",
+        replace="    async with engine.connect() as connection:\n        yield connection\n",
+        killed_by=["test_each_test_leaves_no_rows_for_the_next", "test_your_tests_pass_on_the_app_as_given"],
+        says="earlier tests had committed",
+        why="no outer transaction: the code's commits are real, and tests see each other's rows",
+    ),
+    Mutant(
+        "live-client-no-cleanup",
+        path=CONFTEST,
+        find="            yield client\n"
+        "    async with engine.begin() as connection:\n"
+        "        await connection.execute(EMPTY_TABLES)\n",
+        replace="            yield client\n",
+        killed_by=[
+            "test_your_live_client_empties_the_tables_after_each_test",
+            "test_your_tests_pass_on_the_app_as_given",
+        ],
+        says="used live_client",
+        why="committed rows of live tests outlive them and leak into later tests",
+    ),
+]
+
+# Precise assertions (steps 3 to 5): each weakens one test so that a seeded bug only it would see goes through.
+MUTANTS += [
+    Mutant(
+        "insufficient-funds-expects-any-exception",
+        path=SERVICES_T,
+        find="    with pytest.raises(InsufficientFunds):\n"
+        "        await transfers.transfer(source_id=source.id, target_id=target.id, amount=501)\n"
+        "\n"
+        "    assert (source.balance, target.balance) == (500, 0)\n",
+        replace="    with pytest.raises(Exception):  # noqa: B017\n"
+        "        await transfers.transfer(source_id=source.id, target_id=target.id, amount=501)\n",
+        also=[Edit("    InsufficientFunds,\n", "", SERVICES_T)],
+        killed_by=["test_your_tests_expect_the_precise_error_not_any_exception"],
+        says="expects any exception",
+        why="pytest.raises(Exception) also passes when the database's CHECK refuses instead of the rule",
+    ),
+    Mutant(
+        "deposit-into-unknown-account-expects-any-exception",
+        path=SERVICES_A,
+        find="async def test_a_deposit_into_an_unknown_account_is_not_found(accounts: AccountService) -> None:\n"
+        "    with pytest.raises(AccountNotFound):\n",
+        replace="async def test_a_deposit_into_an_unknown_account_is_refused(accounts: AccountService) -> None:\n"
+        "    with pytest.raises(Exception):  # noqa: B017\n",
+        killed_by=[bug("deposit-into-unknown-account-crashes")],
+        says="does not exist",
+        why="pytest.raises(Exception) passes on the AttributeError of a deposit that forgot the account may be missing",
+    ),
+    Mutant(
+        "statement-of-unknown-account-never-asked",
+        path=SERVICES_A,
+        find="async def test_the_statement_of_an_unknown_account_is_not_found(accounts: AccountService) -> None:\n"
+        "    with pytest.raises(AccountNotFound):\n"
+        "        await accounts.statement(uuid.uuid4())\n"
+        "\n"
+        "\n",
+        replace="",
+        also=[
+            Edit(
+                '    for path in (f"{ACCOUNTS}/{uuid.uuid4()}", f"{ACCOUNTS}/{uuid.uuid4()}/entries"):',
+                '    for path in (f"{ACCOUNTS}/{uuid.uuid4()}",):',
+                API_A,
+            )
+        ],
+        killed_by=[bug("statement-of-unknown-account-empty")],
+        says="empty list",
+        why="no test asks for the statement of an unknown account: a statement that answers [] instead of 404 passes",
+    ),
+    Mutant(
+        "key-conflict-only-on-amount",
+        path=SERVICES_T,
+        find='@pytest.mark.parametrize("change", ["amount", "target"])',
+        replace='@pytest.mark.parametrize("change", ["amount"])',
+        killed_by=[bug("fingerprint-ignores-target")],
+        says="another account",
+        why="a key reused for another target is never tried: a fingerprint without the target passes",
+    ),
+    Mutant(
+        "get-for-update-only-finds-the-row",
+        path=REPOSITORIES,
+        find="async def test_get_for_update_reads_the_row_as_it_is_now(accounts: AccountRepository, session: AsyncSession) -> None:\n"
+        '    account = await accounts.add(Account(owner="Ada", currency="EUR"))\n'
+        '    await session.execute(text("UPDATE accounts SET balance = 700 WHERE id = :id"), {"id": account.id})\n'
+        "\n"
+        "    locked = await accounts.get_for_update(account.id)\n"
+        "\n"
+        "    assert locked is not None and locked.balance == 700\n",
+        replace="async def test_get_for_update_finds_the_account(accounts: AccountRepository) -> None:\n"
+        '    account = await accounts.add(Account(owner="Ada", currency="EUR"))\n'
+        "\n"
+        "    locked = await accounts.get_for_update(account.id)\n"
+        "\n"
+        "    assert locked is not None\n",
+        also=[Edit("from sqlalchemy import text\n", "", REPOSITORIES)],
+        killed_by=[bug("lock-reads-a-stale-row")],
+        says="as it is now",
+        why="get_for_update is only checked to find the row: a lock that keeps stale identity-map values passes",
+    ),
+    Mutant(
+        "entries-only-summed",
+        path=SERVICES_T,
+        find="    assert [(entry.amount, entry.transfer_id) for entry in sent] == [(-300, result.transfer_id)]\n"
+        "    assert [(entry.amount, entry.transfer_id) for entry in received] == [(300, result.transfer_id)]\n",
+        replace="    assert result.transfer_id is not None\n"
+        "    assert sum(entry.amount for entry in sent + received) == 0\n",
+        killed_by=[bug("transfer-entries-swapped"), bug("transfer-entries-unlinked")],
+        says="a transfer's entries",
+        why="entries only summed to zero: swapped signs and a missing transfer id both pass",
+    ),
+    Mutant(
+        "refusal-asserted-as-any-4xx",
+        path=API_T,
+        find="    response = await client.post(TRANSFERS, json=transfer(source, target, 101))\n"
+        "\n"
+        "    assert response.status_code == 409\n"
+        '    assert response.json()["error"]["code"] == "insufficient_funds"\n',
+        replace="    response = await client.post(TRANSFERS, json=transfer(source, target, 101))\n"
+        "\n"
+        "    assert 400 <= response.status_code < 500\n",
+        killed_by=[bug("insufficient-funds-wrong-code")],
+        says='"insufficient_funds"',
+        why="'some 4xx' for insufficient funds: the wrong status and the wrong code both pass",
+    ),
+    Mutant(
+        "replay-header-and-body-unasserted",
+        path=API_T,
+        find="    assert (first.status_code, retry.status_code) == (201, 201)\n"
+        "    assert retry.json() == first.json()\n"
+        '    assert retry.headers.get("idempotent-replayed") == "true"\n',
+        replace="    assert (first.status_code, retry.status_code) == (201, 201)\n",
+        killed_by=[bug("replay-not-marked")],
+        says="Idempotent-Replayed",
+        why="the replay's body and its Idempotent-Replayed header are never asserted",
+    ),
+    Mutant(
+        "amount-strictness-untested",
+        path=API_A,
+        find='    for amount in (0, -5, 10.5, "10"):',
+        replace="    for amount in (0, -5):",
+        killed_by=[bug("amount-accepts-strings")],
+        says="(a string)",
+        why='only zero and negatives are tried: a lax DTO that accepts "10" passes',
+    ),
+    Mutant(
+        "validation-body-unasserted",
+        path=API_A,
+        find="    assert response.status_code == 422\n"
+        '    error = response.json()["error"]\n'
+        '    assert error["code"] == "validation_error"\n'
+        '    assert sorted(problem["location"] for problem in error["details"]) == ["body.currency", "body.owner"]\n',
+        replace="    assert response.status_code == 422\n",
+        killed_by=[bug("validation-error-without-details")],
+        says="which fields",
+        why="the validation error's body (its code, one detail per field) is never checked",
+    ),
+    Mutant(
+        "crossing-transfers-just-two",
+        path=COMMITTED,
+        find="    requests = [(a, b, 7), (b, a, 5)] * 15  # 30 transfers, both directions, all at once",
+        replace="    requests = [(a, b, 7), (b, a, 5)]  # one each way, at once",
+        also=[
+            Edit(
+                "    assert (await balance(live_client, a), await balance(live_client, b)) == (970, 1030)",
+                "    assert (await balance(live_client, a), await balance(live_client, b)) == (998, 1002)",
+                COMMITTED,
+            )
+        ],
+        killed_by=[bug("locks-in-request-order")],
+        says="deadlock",
+        why="one crossing pair deadlocks only now and then: the test passes on the lock-order bug most runs",
+    ),
+    Mutant(
+        "crossing-transfers-one-direction",
+        path=COMMITTED,
+        find="    requests = [(a, b, 7), (b, a, 5)] * 15  # 30 transfers, both directions, all at once",
+        replace="    requests = [(a, b, 7), (a, b, 5)] * 15  # 30 transfers at once",
+        also=[
+            Edit(
+                "    assert (await balance(live_client, a), await balance(live_client, b)) == (970, 1030)",
+                "    assert (await balance(live_client, a), await balance(live_client, b)) == (820, 1180)",
+                COMMITTED,
+            )
+        ],
+        killed_by=[bug("locks-in-request-order")],
+        says="deadlocked",
+        why="all concurrent transfers go A→B: they never cross, so a lock-order deadlock cannot happen",
+    ),
+    Mutant(
+        "locks-tested-by-reading-the-source",
+        path=COMMITTED,
+        find="async def test_crossing_transfers_neither_deadlock_nor_lose_money(live_client: httpx.AsyncClient) -> None:\n"
+        "    a, b = await account(live_client, 1000), await account(live_client, 1000)\n"
+        "    requests = [(a, b, 7), (b, a, 5)] * 15  # 30 transfers, both directions, all at once\n"
+        "\n"
+        "    responses = await asyncio.gather(\n"
+        "        *(\n"
+        '            live_client.post("/api/v1/transfers", json={"source_id": s, "target_id": t, "amount": n})\n'
+        "            for s, t, n in requests\n"
+        "        ),\n"
+        "        return_exceptions=True,\n"
+        "    )\n"
+        "\n"
+        "    assert failures(responses, 201) == []\n"
+        "    # a sent 15 transfers of 7 and received 15 of 5; b the other way round. Nothing lost, nothing made up.\n"
+        "    assert (await balance(live_client, a), await balance(live_client, b)) == (970, 1030)\n"
+        "\n"
+        "\n"
+        "async def test_concurrent_deposits_are_all_counted(live_client: httpx.AsyncClient) -> None:\n"
+        "    target = await account(live_client)\n"
+        "\n"
+        "    responses = await asyncio.gather(\n"
+        '        *(live_client.post(f"{ACCOUNTS}/{target}/deposits", json={"amount": 10}) for _ in range(20)),\n'
+        "        return_exceptions=True,\n"
+        "    )\n"
+        "\n"
+        "    assert failures(responses, 201) == []\n"
+        "    assert await balance(live_client, target) == 200\n",
+        replace="def test_transfers_lock_both_accounts_in_sorted_order() -> None:\n"
+        "    source = inspect.getsource(TransferService._lock_both)\n"
+        "\n"
+        '    assert "sorted(" in source\n'
+        '    assert "get_for_update" in source\n'
+        "\n"
+        "\n"
+        "def test_deposits_lock_the_row() -> None:\n"
+        '    assert "get_for_update" in inspect.getsource(AccountService.deposit)\n',
+        also=[
+            Edit("import asyncio\n", "import inspect\n", COMMITTED),
+            Edit(
+                "import httpx\n",
+                "import httpx\n\nfrom app.services.accounts import AccountService\n"
+                "from app.services.transfers import TransferService\n",
+                COMMITTED,
+            ),
+        ],
+        killed_by=["test_your_tests_pass_on_a_rewrite_of_the_app_that_behaves_the_same"],
+        says="not how its source is written",
+        why="races 'tested' by grepping the source for sorted( and get_for_update: no behaviour is checked",
+    ),
+]

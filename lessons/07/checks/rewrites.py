@@ -29,9 +29,15 @@ REWRITES = [
         "Entry(transfer_id=transfer_id, amount=-amount, account_id=source.id)",
         TRANSFERS,
     ),
+    # The lock order written without sorted(): the smaller id first, then the larger (the two differ here).
     Edit(
         "for account_id in sorted((source_id, target_id)):",
-        "for account_id in sorted([target_id, source_id]):",
+        "for account_id in (min(source_id, target_id), max(source_id, target_id)):",
+        TRANSFERS,
+    ),
+    Edit(
+        "Entry(account_id=target.id, amount=amount, transfer_id=transfer_id)",
+        "Entry(transfer_id=transfer_id, amount=amount, account_id=target.id)",
         TRANSFERS,
     ),
     Edit("        locked: dict[uuid.UUID, Account] = {}\n", "        rows: dict[uuid.UUID, Account] = {}\n", TRANSFERS),
@@ -41,7 +47,7 @@ REWRITES = [
         "        return rows[source_id], rows[target_id]\n",
         TRANSFERS,
     ),
-    # services/accounts.py: the rule spelled another way, the entry written by an extracted helper.
+    # services/accounts.py: the rule spelled another way, the lock taken by an extracted helper.
     Edit(
         "        if amount <= 0:\n            raise InvalidAmount(amount)\n",
         "        if not amount > 0:\n            raise InvalidAmount(amount)\n",
@@ -54,18 +60,38 @@ REWRITES = [
         "        account.balance += amount\n"
         "        await self.entries.add(Entry(account_id=account.id, amount=amount, transfer_id=None))\n"
         "        return account\n",
-        "        locked = await self.accounts.get_for_update(account_id)\n"
-        "        if locked is None:\n"
-        "            raise AccountNotFound(account_id)\n"
+        "        locked = await self._locked(account_id)\n"
         "        locked.balance = locked.balance + amount\n"
-        "        await self._record_deposit(locked, amount)\n"
+        "        await self.entries.add(Entry(transfer_id=None, amount=amount, account_id=locked.id))\n"
         "        return locked\n"
         "\n"
-        "    async def _record_deposit(self, account: Account, amount: int) -> None:\n"
-        "        await self.entries.add(Entry(transfer_id=None, amount=amount, account_id=account.id))\n",
+        "    async def _locked(self, account_id: uuid.UUID) -> Account:\n"
+        "        row = await self.accounts.get_for_update(account_id)\n"
+        "        if row is None:\n"
+        "            raise AccountNotFound(account_id)\n"
+        "        return row\n",
         ACCOUNTS,
     ),
-    # crud/accounts.py: offset before limit builds the same SQL.
+    Edit(
+        "        if await self.accounts.get(account_id) is None:\n            raise AccountNotFound(account_id)\n",
+        "        found = await self.accounts.get(account_id)\n        if found is None:\n"
+        "            raise AccountNotFound(account_id)\n",
+        ACCOUNTS,
+    ),
+    # services/errors.py: the same code, annotated.
+    Edit('    code = "insufficient_funds"\n', '    code: str = "insufficient_funds"\n', "app/services/errors.py"),
+    # schemas/accounts.py: the same constraints in another order.
+    Edit(
+        "Field(strict=True, gt=0, le=MAX_AMOUNT,",
+        "Field(gt=0, le=MAX_AMOUNT, strict=True,",
+        "app/schemas/accounts.py",
+    ),
+    # crud/accounts.py: offset before limit builds the same SQL; the same execution option as a mapping.
+    Edit(
+        ".execution_options(populate_existing=True)",
+        '.execution_options(**{"populate_existing": True})',
+        "app/crud/accounts.py",
+    ),
     Edit(".limit(limit).offset(offset)", ".offset(offset).limit(limit)", "app/crud/accounts.py"),
     # routers: the same status as a number, the same cases in another order, the arguments reordered.
     Edit(
@@ -77,6 +103,16 @@ REWRITES = [
         "case InsufficientFunds() | IdempotencyConflict():",
         "case IdempotencyConflict() | InsufficientFunds():",
         "app/routers/errors.py",
+    ),
+    Edit(
+        'ErrorDetail(code="validation_error", message=f"The request is not valid. {summary}", details=problems)',
+        'ErrorDetail(details=problems, code="validation_error", message=f"The request is not valid. {summary}")',
+        "app/routers/errors.py",
+    ),
+    Edit(
+        '        response.headers[REPLAYED_HEADER] = "true"\n',
+        '        response.headers.update({REPLAYED_HEADER: "true"})\n',
+        "app/routers/v1/transfers.py",
     ),
     Edit(
         "        source_id=body.source_id,\n"

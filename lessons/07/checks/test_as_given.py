@@ -5,7 +5,7 @@ import pytest
 
 from workshop.graders import seeded
 
-from .conftest import GRADING_TIMEOUT, passes_as_given, why_it_fails_as_given
+from .conftest import GRADING_TIMEOUT, Graded, fixture_problem, passes_as_given, why_it_fails_as_given
 
 pytestmark = pytest.mark.workshop_timeout(GRADING_TIMEOUT)
 
@@ -13,14 +13,20 @@ COVERAGE_FLOOR = 90
 
 
 @pytest.mark.step(1)
-async def test_your_tests_pass_on_the_app_as_given(graded: seeded.Grading) -> None:
+async def test_your_tests_pass_on_the_app_as_given(graded: Graded) -> None:
     """Hint: run them yourself, on a database of their own:
     `export LEDGER_TEST_DATABASE_URL=$(uv run workshop db url ledger_test)`, then `uv run pytest lessons/07/tests`.
     """
     problem = why_it_fails_as_given(graded.reference)
+    why = fixture_problem(graded) if problem is not None else None
+    cause = (
+        f"Your fixtures are why: {why.removeprefix('Lesson 07: ')}"
+        if why is not None
+        else "Run them yourself: uv run pytest lessons/07/tests (step 1)"
+    )
     assert problem is None, (
         f"Lesson 07: your tests fail on the app as given, so they cannot tell a bug from a working app: {problem}. "
-        "Run them yourself: uv run pytest lessons/07/tests (step 1)"
+        f"{cause}"
     )
 
 
