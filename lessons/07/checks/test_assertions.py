@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from workshop import grading, seeded
+from workshop import grading
+from workshop.graders import seeded
 
 from .conftest import GRADING_TIMEOUT, passes_as_given
 

@@ -16,8 +16,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workshop import database, seeded
+from workshop import database
 from workshop.edits import Edit, EditDoesNotApply, apply_all
+from workshop.graders import seeded
 
 WATCHER = Path(__file__).with_name("planted_watcher.py")
 SERVICES = "app/dependencies/services.py"
