@@ -83,6 +83,9 @@ def test_running_only_the_tests_that_run_a_bugs_lines_gives_the_verdicts_of_runn
 
     selected, whole = asyncio.run(both())
     assert selected.reference.passed, selected.reference.output[-3000:]
+    assert selected.coverage is not None
+    percent, not_run = selected.coverage.of("app/routers/v1/accounts.py")
+    assert percent == 100, f"lines after a database call went unmeasured (coverage must follow greenlets): {not_run}"
     caught = {name: not run.passed for name, run in whole.runs.items()}
     assert any(caught.values()) and not all(caught.values()), f"the reduced suite should miss some bugs: {caught}"
     assert {name: not run.passed for name, run in selected.runs.items()} == caught

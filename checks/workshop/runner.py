@@ -115,7 +115,11 @@ def in_child(
     if source is not None and data is not None:
         import coverage
 
-        measured = coverage.Coverage(data_file=data, source=[source], config_file=False)
+        # SQLAlchemy's async layer switches greenlets under every await: a tracer that does not follow them
+        # loses the lines after the first database call (a route's return went unmeasured).
+        measured = coverage.Coverage(
+            data_file=data, source=[source], config_file=False, concurrency=["greenlet", "thread"]
+        )
         measured.start()
     try:
         # The fork server imported pytest's plugins before pytest could rewrite their asserts; no matter
