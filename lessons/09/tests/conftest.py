@@ -13,6 +13,11 @@ Isolation, two ways:
   session dependency) get `live_client`: the app exactly as it serves, with its own pool and
   `get_session`; the tables are emptied after the test.
 
+Users (lesson 09): `user` is a user of the test's own, added on `session`; `client` and
+`live_client` send that user's access token with every request, and `guest` sends none. The
+fixtures issue tokens directly (`create_access_token`) and store a placeholder hash: Argon2 costs
+a tenth of a second per hash, and only the tests of sign-up and log-in need a real one.
+
 Every async fixture and test runs on one event loop for the whole session (pyproject.toml sets
 asyncio_default_fixture_loop_scope and asyncio_default_test_loop_scope to "session"): the
 session-scoped engine's connections are only ever used on the loop that opened them.
@@ -20,7 +25,9 @@ session-scoped engine's connections are only ever used on the loop that opened t
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -35,12 +42,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.core.config import Environment, Settings, get_settings
 from app.core.database import create_engine
+from app.core.security import create_access_token
+from app.crud.users import UserRepository
 from app.dependencies.session import get_session
 from app.main import create_app
+from app.models import User
 
 TEST_DATABASE = "LEDGER_TEST_DATABASE_URL"
 LESSON = Path(__file__).resolve().parents[1]  # the folder that holds alembic.ini and app/
-EMPTY_TABLES = text("TRUNCATE entries, idempotency_keys, accounts")
+EMPTY_TABLES = text("TRUNCATE entries, idempotency_keys, accounts, users")
+# Stored for the fixtures' users: not a hash any hasher knows, so no password logs in as them.
+PLACEHOLDER_HASH = "!not-a-password-hash"
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +65,11 @@ def settings() -> Settings:
             f"and empty. With the workshop's server:\n    export {TEST_DATABASE}=$(uv run workshop db url ledger_test)",
             returncode=pytest.ExitCode.USAGE_ERROR,
         )
-    return Settings(database_url=url, environment=Environment.TEST, secret_key=SecretStr("tests-only-not-a-secret"))
+    return Settings(
+        database_url=url,
+        environment=Environment.TEST,
+        secret_key=SecretStr("tests-only-not-a-secret-but-32-bytes-long"),
+    )
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -102,8 +118,42 @@ async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def add_user(session: AsyncSession, email: str | None = None) -> User:
+    """A user with a placeholder hash (no password logs in as it), flushed on `session`."""
+    user = await UserRepository(session).add(
+        email=email or f"user-{uuid.uuid4().hex[:12]}@example.com", password_hash=PLACEHOLDER_HASH
+    )
+    assert user is not None
+    return user
+
+
 @pytest_asyncio.fixture(loop_scope="session")
-async def client(settings: Settings, connection: AsyncConnection) -> AsyncIterator[httpx.AsyncClient]:
+async def user(session: AsyncSession) -> User:
+    """A user of the test's own, in the test's transaction."""
+    return await add_user(session)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def stranger(session: AsyncSession) -> User:
+    """Another user, in the test's transaction: `user` must never see their accounts."""
+    return await add_user(session)
+
+
+def bearer(user: User, settings: Settings) -> dict[str, str]:
+    """The Authorization header of a request made by `user`."""
+    return {"Authorization": f"Bearer {create_access_token(user.id, settings).token}"}
+
+
+@pytest.fixture
+def headers_of(settings: Settings) -> Callable[[User], dict[str, str]]:
+    """`headers=headers_of(stranger)`: send a request as another user."""
+    return lambda user: bearer(user, settings)
+
+
+@asynccontextmanager
+async def in_the_test(
+    settings: Settings, connection: AsyncConnection, headers: dict[str, str] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     """The app over HTTP, in-process: its lifespan runs, and each request's session joins the test's transaction."""
     app = create_app(settings)
 
@@ -123,17 +173,36 @@ async def client(settings: Settings, connection: AsyncConnection) -> AsyncIterat
     app.dependency_overrides[get_session] = session_in_the_test
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test", headers=headers) as client:
             yield client
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(settings: Settings, connection: AsyncConnection, user: User) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over HTTP, each request sent with the access token of `user`."""
+    async with in_the_test(settings, connection, bearer(user, settings)) as client:
+        yield client
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def guest(settings: Settings, connection: AsyncConnection) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over HTTP, each request sent without a token."""
+    async with in_the_test(settings, connection) as client:
+        yield client
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def live_client(settings: Settings, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     """The app exactly as it serves: its own pool, the real get_session, real commits. Tables emptied after."""
     app = create_app(settings)
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        owner = await add_user(session)
+        await session.commit()
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://ledger.test", headers=bearer(owner, settings)
+        ) as client:
             yield client
     async with engine.begin() as connection:
         await connection.execute(EMPTY_TABLES)

@@ -1,4 +1,4 @@
-"""AccountService on a real database: opening, reading and paying into accounts.
+"""AccountService on a real database: opening, reading and paying into accounts, one's own only.
 
 These tests call the service directly, on the test's `session`: the rules are tested where they
 live, including the ones HTTP never lets through (a deposit of 0 is a 422 before the service runs).
@@ -9,13 +9,21 @@ import uuid
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.models import User
 from app.services.accounts import AccountService
 from app.services.errors import AccountNotFound, InvalidAmount
 
 
 @pytest.fixture
-def accounts(session: AsyncSession) -> AccountService:
-    return AccountService(session)
+def accounts(session: AsyncSession, user: User) -> AccountService:
+    """The account service, acting for the test's user."""
+    return AccountService(session, user.id)
+
+
+@pytest.fixture
+def strangers(session: AsyncSession, stranger: User) -> AccountService:
+    """The account service, acting for another user."""
+    return AccountService(session, stranger.id)
 
 
 async def test_a_new_account_holds_nothing(accounts: AccountService) -> None:
@@ -75,3 +83,28 @@ async def test_the_statement_of_a_new_account_is_empty(accounts: AccountService)
     account = await accounts.open(owner="Ada", currency="EUR")
 
     assert list(await accounts.statement(account.id)) == []
+
+
+async def test_a_new_account_belongs_to_the_user_who_opened_it(accounts: AccountService, user: User) -> None:
+    account = await accounts.open(owner="Ada", currency="EUR")
+
+    assert account.user_id == user.id
+
+
+async def test_another_users_account_is_not_found(accounts: AccountService, strangers: AccountService) -> None:
+    theirs = await strangers.open(owner="Grace", currency="EUR")
+
+    with pytest.raises(AccountNotFound):
+        await accounts.get(theirs.id)
+    with pytest.raises(AccountNotFound):
+        await accounts.statement(theirs.id)
+    with pytest.raises(AccountNotFound):
+        await accounts.deposit(theirs.id, 100)
+    assert theirs.balance == 0
+
+
+async def test_a_page_lists_only_the_users_own_accounts(accounts: AccountService, strangers: AccountService) -> None:
+    mine = await accounts.open(owner="Ada", currency="EUR")
+    await strangers.open(owner="Grace", currency="EUR")
+
+    assert [account.id for account in await accounts.list()] == [mine.id]

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Account
+from app.models import Account, User
 from app.services.accounts import AccountService
 from app.services.errors import (
     AccountNotFound,
@@ -24,13 +24,21 @@ from app.services.transfers import TransferService
 
 
 @pytest.fixture
-def accounts(session: AsyncSession) -> AccountService:
-    return AccountService(session)
+def accounts(session: AsyncSession, user: User) -> AccountService:
+    """The account service, acting for the test's user."""
+    return AccountService(session, user.id)
 
 
 @pytest.fixture
-def transfers(session: AsyncSession) -> TransferService:
-    return TransferService(session)
+def transfers(session: AsyncSession, user: User) -> TransferService:
+    """The transfer service, acting for the test's user."""
+    return TransferService(session, user.id)
+
+
+@pytest.fixture
+def strangers(session: AsyncSession, stranger: User) -> AccountService:
+    """The account service, acting for another user."""
+    return AccountService(session, stranger.id)
 
 
 async def funded(accounts: AccountService, balance: int, currency: str = "EUR") -> Account:
@@ -152,3 +160,36 @@ async def test_a_key_reused_for_a_different_transfer_is_a_conflict(
         )
 
     assert (source.balance, target.balance, other.balance) == (700, 300, 0)
+
+
+async def test_money_may_go_to_another_users_account(
+    accounts: AccountService, strangers: AccountService, transfers: TransferService
+) -> None:
+    source, theirs = await funded(accounts, 1000), await funded(strangers, 0)
+
+    await transfers.transfer(source_id=source.id, target_id=theirs.id, amount=300)
+
+    assert (source.balance, theirs.balance) == (700, 300)
+
+
+async def test_money_never_leaves_another_users_account(
+    accounts: AccountService, strangers: AccountService, transfers: TransferService
+) -> None:
+    theirs, mine = await funded(strangers, 1000), await funded(accounts, 0)
+
+    with pytest.raises(AccountNotFound):
+        await transfers.transfer(source_id=theirs.id, target_id=mine.id, amount=300)
+
+    assert (theirs.balance, mine.balance) == (1000, 0)
+
+
+async def test_another_users_key_never_replays_a_transfer(
+    accounts: AccountService, transfers: TransferService, session: AsyncSession, stranger: User
+) -> None:
+    source, target = await funded(accounts, 1000), await funded(accounts, 0)
+    await transfers.transfer(source_id=source.id, target_id=target.id, amount=300, idempotency_key="k-1")
+
+    with pytest.raises(IdempotencyConflict):
+        await TransferService(session, stranger.id).transfer(
+            source_id=source.id, target_id=target.id, amount=300, idempotency_key="k-1"
+        )

@@ -5,9 +5,12 @@ the status of each answer, its body, and the error body `{"error": {"code": …,
 """
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+
+from app.models import User
 
 ACCOUNTS = "/api/v1/accounts"
 
@@ -83,3 +86,27 @@ async def test_a_deposit_that_is_not_a_positive_integer_answers_422(client: http
         response = await client.post(f"{ACCOUNTS}/{account['id']}/deposits", json={"amount": amount})
 
         assert response.status_code == 422, amount
+
+
+async def test_without_a_token_the_accounts_answer_401(guest: httpx.AsyncClient) -> None:
+    response = await guest.get(ACCOUNTS)
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+async def test_another_users_account_answers_404_as_if_it_did_not_exist(
+    client: httpx.AsyncClient, stranger: User, headers_of: Callable[[User], dict[str, str]]
+) -> None:
+    mine = await open_account(client)
+    as_stranger = headers_of(stranger)
+
+    for response in (
+        await client.get(f"{ACCOUNTS}/{mine['id']}", headers=as_stranger),
+        await client.get(f"{ACCOUNTS}/{mine['id']}/entries", headers=as_stranger),
+        await client.post(f"{ACCOUNTS}/{mine['id']}/deposits", json={"amount": 1}, headers=as_stranger),
+    ):
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "account_not_found"
+    assert (await client.get(ACCOUNTS, headers=as_stranger)).json()["items"] == []
