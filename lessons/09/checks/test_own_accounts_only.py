@@ -62,7 +62,7 @@ async def test_another_users_account_answers_404_like_a_missing_one(ledger: Ledg
         response = await http.request(method, path.format(id=theirs["id"]), json=body, headers=ada.headers)
         missing = await http.request(method, path.format(id=uuid.uuid4()), json=body, headers=ada.headers)
         after = await balance(http, grace, theirs)
-    what = f"{method} {path} of Grace's account, with Ada's token"
+    what = f"{method} {path} of another user's account (Grace's, with Ada's token)"
     expect_status(
         response,
         404,
@@ -90,9 +90,9 @@ async def test_money_never_leaves_another_users_account(ledger: Ledger) -> None:
         )
         left = await balance(http, grace, theirs)
     assert response.status_code != 201 and left == 1000, (
-        f"Lesson 09: Ada's token moved 400 out of Grace's account (POST /api/v1/transfers answered "
-        f"{response.status_code}; Grace has {left} left): anyone who knows an account's id can empty it. Refuse a "
-        "source that is not the user's (step 6)"
+        f"Lesson 09: Ada's token moved 400 out of another user's account, Grace's (POST /api/v1/transfers "
+        f"answered {response.status_code}; Grace has {left} left): anyone who knows an account's id can empty it. "
+        "Refuse a source that is not the user's (step 6)"
     )
     expect_status(response, 404, "a transfer out of Grace's account with Ada's token", 6, "account_not_found")
     assert error_code(response) == "account_not_found", (
@@ -167,6 +167,6 @@ async def test_the_services_refuse_another_users_account_themselves(db_session: 
         except AccountNotFound:
             continue
         raise lesson_error(
-            f"{what} returned {found!r}: the service gives one user another's account when asked directly. A "
-            "check in a route guards that route only; the service is where every caller passes (step 6)"
+            f"{what} returned {found!r}: the service gives one user another user's account when asked directly. "
+            "A check in a route guards that route only; the service is where every caller passes (step 6)"
         )

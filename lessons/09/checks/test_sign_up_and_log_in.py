@@ -232,6 +232,25 @@ async def test_no_password_or_hash_reaches_a_log_line(
     )
 
 
+async def test_signing_up_and_logging_in_hash_off_the_event_loop(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hint: the service awaits security.hash_password and security.verify_password; it never calls pwdlib itself."""
+    email = new_email()
+    async with ledger() as http:
+        with argon2_calls(monkeypatch) as calls:
+            await sign_up(http, email)
+            await log_in(http, email)
+    assert calls.hashes and calls.verifications, (
+        "Lesson 09: signing up and logging in made no Argon2 hash or verification through pwdlib (step 4)"
+    )
+    assert not calls.on_the_loop, (
+        f"Lesson 09: signing up and logging in ran Argon2 on the event loop ({', '.join(calls.on_the_loop)}): "
+        "while one user logs in, nobody else is answered. Await security.hash_password and "
+        "security.verify_password, which run it in a worker thread (step 4)"
+    )
+
+
 # --- two sign-ups with one email at the same moment ------------------------------------------------------
 
 WAITING_HERE = text(

@@ -285,16 +285,16 @@ async def test_the_migration_goes_down_and_up_again_with_data_in_it(
             engine,
             "SELECT count(*) FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'user_id'",
         )
+        assert down == before, (
+            f"Lesson 09: `alembic downgrade 0002` left {len(down['accounts'])} of {len(before['accounts'])} accounts "
+            f"and {len(down['entries'])} of {len(before['entries'])} entries: a downgrade forgets who owned what, "
+            "never the money. Drop the link and the users; keep every account and entry (step 1)"
+        )
+        assert not users_left and not column_left, (
+            "Lesson 09: after `alembic downgrade 0002` "
+            + ("the table users is still there" if users_left else "accounts still has user_id")
+            + ": downgrade() must undo everything upgrade() did, or the next upgrade fails on what it left (step 1)"
+        )
         await run("upgrade", "head")
         up = await ledger_rows(engine)
-    assert down == before, (
-        f"Lesson 09: `alembic downgrade 0002` left {len(down['accounts'])} of {len(before['accounts'])} accounts and "
-        f"{len(down['entries'])} of {len(before['entries'])} entries: a downgrade forgets who owned what, never the "
-        "money. Drop the link and the users; keep every account and entry (step 1)"
-    )
-    assert not users_left and not column_left, (
-        "Lesson 09: after `alembic downgrade 0002` "
-        + ("the table users is still there" if users_left else "accounts still has user_id")
-        + ": downgrade() must undo everything upgrade() did (step 1)"
-    )
     assert up == before, "Lesson 09: upgrading again after the downgrade lost accounts or entries (step 1)"
