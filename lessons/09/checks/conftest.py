@@ -172,6 +172,11 @@ def explain(response: httpx.Response) -> str:
     if status == 500 and isinstance(escaped, BaseException):
         said = grading.unexpected_outcome(escaped) or f"your code raised {type(escaped).__name__}: {escaped}"
         return f"500 because {said[:300]}{_where(escaped)}"
+    if status in (301, 302, 307, 308):
+        return (
+            f"{status}, a redirect to {response.headers.get('location')}: the route is declared with a trailing "
+            "slash (or the request lacks one it needs), and many clients drop the Authorization header on a redirect"
+        )
     if isinstance(body, dict) and set(body) == {"detail"}:
         if status == 404 and body["detail"] == "Not Found":
             return (

@@ -5,8 +5,8 @@ hurry, the one who copied a tutorial from 2019, the one gaming the grader. The c
 each with a `Lesson 09:` message that names it.
 """
 
-from workshop.edits import Edit
 from workshop.authoring.mutants import Mutant
+from workshop.edits import Edit
 
 MIGRATION = "migrations/versions/0003_users.py"
 USER_MODEL = "app/models/user.py"

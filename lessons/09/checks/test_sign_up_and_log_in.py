@@ -109,9 +109,7 @@ async def test_sign_up_refuses_what_is_not_a_valid_user(ledger: Ledger, what: st
     """Hint: UserCreate: extra="forbid", email matching EMAIL_PATTERN, password of MIN_PASSWORD_LENGTH or more."""
     async with ledger() as http:
         response = await http.post("/api/v1/users", json=REFUSED[what])
-    expect_status(
-        response, 422, f"signing up with {REFUSED[what]}", 4, "validation_error: UserCreate refuses it (step 4)"
-    )
+    expect_status(response, 422, f"signing up with {REFUSED[what]}", 4, "validation_error: UserCreate refuses it")
 
 
 async def test_logging_in_answers_a_bearer_token_that_is_never_cached(ledger: Ledger) -> None:

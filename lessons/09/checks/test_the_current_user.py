@@ -10,7 +10,18 @@ from typing import Any
 
 import pytest
 
-from .conftest import TOKEN_URL, Ledger, error_code, expect_status, explain, forge, lesson_error, signed_for, signed_in
+from .conftest import (
+    FORGED_WHAT,
+    TOKEN_URL,
+    Ledger,
+    error_code,
+    expect_status,
+    explain,
+    forge,
+    lesson_error,
+    signed_for,
+    signed_in,
+)
 
 pytestmark = pytest.mark.step(5)
 
@@ -48,7 +59,7 @@ async def test_a_request_without_a_valid_token_answers_401(ledger: Ledger, how: 
     what = {
         "no-token": "without a token",
         "unknown-user": "with a well-signed token for a user who does not exist",
-    }.get(how, f"with a token that is {how}")
+    }.get(how, f"with {FORGED_WHAT.get(how, how)}")
     expect_status(response, 401, f"GET /api/v1/accounts {what}", 5, 'with {"error": {"code": "not_authenticated"}}')
     assert error_code(response) == "not_authenticated", (
         f"Lesson 09: GET /api/v1/accounts {what} answered {explain(response)}; expected the API's one error "
