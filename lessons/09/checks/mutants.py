@@ -743,7 +743,7 @@ STEP_5 = [
                 USERS_ROUTER,
             ),
         ],
-        killed_by=["test_every_operation_but_sign_up_and_log_in_asks_for_the_token"],
+        killed_by=["test_only_signing_up_logging_in_and_health_need_no_token"],
         says="nobody could sign up",
         why="the whole router protected in one line: sign-up now needs the token that sign-up gives",
     ),

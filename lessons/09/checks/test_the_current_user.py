@@ -121,7 +121,7 @@ async def test_swagger_ui_logs_in_at_the_token_route(ledger: Ledger) -> None:
 PUBLIC = {("post", "/api/v1/users"), ("post", TOKEN_URL), ("get", "/health")}
 
 
-async def test_every_operation_but_sign_up_and_log_in_asks_for_the_token(ledger: Ledger) -> None:
+async def test_only_signing_up_logging_in_and_health_need_no_token(ledger: Ledger) -> None:
     """Hint: the account and transfer services depend on CurrentUser, so every route that uses them does too."""
     document = await openapi(ledger)
     operations = {
