@@ -663,7 +663,9 @@ STEP_5 = [
         killed_by=[
             "test_a_request_without_a_valid_token_answers_401[no-token]",
             "test_a_request_without_a_valid_token_answers_401[malformed]",
+            "test_a_request_without_a_valid_token_answers_401[tampered]",
             "test_a_request_without_a_valid_token_answers_401[expired]",
+            "test_a_request_without_a_valid_token_answers_401[alg-none]",
             "test_a_request_without_a_valid_token_answers_401[another-key]",
             "test_a_request_without_a_valid_token_answers_401[unknown-user]",
         ],
@@ -702,7 +704,9 @@ STEP_5 = [
         replace="        user_id = security.decode_access_token(token, self.settings)\n",
         killed_by=[
             "test_a_request_without_a_valid_token_answers_401[malformed]",
+            "test_a_request_without_a_valid_token_answers_401[tampered]",
             "test_a_request_without_a_valid_token_answers_401[expired]",
+            "test_a_request_without_a_valid_token_answers_401[alg-none]",
             "test_a_request_without_a_valid_token_answers_401[another-key]",
         ],
         says="500 because",

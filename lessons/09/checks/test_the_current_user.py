@@ -25,7 +25,7 @@ from .conftest import (
 
 pytestmark = pytest.mark.step(5)
 
-BAD_TOKENS = ["no-token", "malformed", "expired", "another-key", "unknown-user"]
+BAD_TOKENS = ["no-token", "malformed", "tampered", "expired", "alg-none", "another-key", "unknown-user"]
 
 
 def headers_for(how: str) -> dict[str, str]:
