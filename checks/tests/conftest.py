@@ -6,10 +6,12 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from workshop import worker
 from workshop.lessons import REPO
 
 COPIED = ["lessons", "solutions", "pyproject.toml", "README.md", ".gitignore", ".gitattributes"]
@@ -20,8 +22,11 @@ def _ignore(folder: str, names: list[str]) -> set[str]:
 
 
 @pytest.fixture
-def repo_copy(tmp_path: Path) -> Path:
-    """A copy of the workshop (lessons, solutions, config) committed to a fresh git repository."""
+def repo_copy(tmp_path: Path) -> Iterator[Path]:
+    """A copy of the workshop (lessons, solutions, config) committed to a fresh git repository.
+
+    A warm worker that a `workshop check` there started is stopped when the test ends.
+    """
     root = tmp_path / "workshop"
     root.mkdir()
     for name in COPIED:
@@ -34,7 +39,8 @@ def repo_copy(tmp_path: Path) -> Path:
     subprocess.run([*git, "init", "--quiet", "-b", "main"], cwd=root, check=True)
     subprocess.run([*git, "add", "--all"], cwd=root, check=True)
     subprocess.run([*git, "commit", "--quiet", "-m", "learner's clone"], cwd=root, check=True)
-    return root
+    yield root
+    worker.stop(root / ".workshop" / "worker.sock")
 
 
 @pytest.fixture
