@@ -7,6 +7,10 @@
 Idempotency-Key) and the same JSON, written as directly as asyncpg allows: no ORM, no
 dependency injection, no Pydantic. It is how fast this stack can answer; the reference is
 measured as a fraction of it.
+
+When the schema has users (lesson 09 on), it checks what the reference checks: a bearer token
+signed with LEDGER_SECRET_KEY (HS256, exp required), a user who exists, and the user's own
+accounts only (another user's is a 404; money leaves only the user's accounts).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+import jwt
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -31,12 +36,15 @@ from workshop.database import _plain
 MAX_AMOUNT = 10**12
 
 SELECT_ACCOUNT = "SELECT id, owner, currency, balance, created_at FROM accounts WHERE id = $1"
+SELECT_OWN_ACCOUNT = SELECT_ACCOUNT + " AND user_id = $2"
+USER_EXISTS = "SELECT 1 FROM users WHERE id = $1"
 CLAIM_KEY = (
     "INSERT INTO idempotency_keys (key, request_hash, transfer_id) VALUES ($1, $2, $3) "
     "ON CONFLICT (key) DO NOTHING RETURNING key"
 )
 SELECT_KEY = "SELECT request_hash, transfer_id FROM idempotency_keys WHERE key = $1"
 LOCK_BOTH = "SELECT id, currency, balance FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE"
+LOCK_BOTH_OWNED = LOCK_BOTH.replace("balance FROM", "balance, user_id FROM")
 MOVE = (
     "UPDATE accounts SET balance = balance + CASE WHEN id = $1 THEN -$3::bigint ELSE $3::bigint END "
     "WHERE id IN ($1, $2)"
@@ -55,7 +63,28 @@ class Refused(Exception):
         self.status, self.code, self.message = status, code, message
 
     def response(self) -> JSONResponse:
-        return JSONResponse({"error": {"code": self.code, "message": self.message}}, status_code=self.status)
+        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
+        body = {"error": {"code": self.code, "message": self.message}}
+        return JSONResponse(body, status_code=self.status, headers=headers)
+
+
+async def _user(request: Request) -> uuid.UUID | None:
+    """The user of the request's bearer token (None when the schema has no users); Refused(401) otherwise."""
+    if not request.app.state.users:
+        return None
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    try:
+        if scheme.lower() != "bearer":
+            raise jwt.InvalidTokenError("no bearer token")
+        claims = jwt.decode(
+            token, os.environ["LEDGER_SECRET_KEY"], algorithms=["HS256"], options={"require": ["exp", "iat", "sub"]}
+        )
+        user_id = uuid.UUID(claims["sub"])
+    except (jwt.InvalidTokenError, ValueError, TypeError):
+        raise Refused(401, "not_authenticated", "send a valid access token") from None
+    if await request.app.state.pool.fetchval(USER_EXISTS, user_id) is None:
+        raise Refused(401, "not_authenticated", "send a valid access token")
+    return user_id
 
 
 def _uuid(value: Any, field: str) -> uuid.UUID:
@@ -82,8 +111,12 @@ async def health(request: Request) -> JSONResponse:
 
 async def get_account(request: Request) -> JSONResponse:
     try:
+        user_id = await _user(request)
         account_id = _uuid(request.path_params["account_id"], "account_id")
-        row = await request.app.state.pool.fetchrow(SELECT_ACCOUNT, account_id)
+        if user_id is None:
+            row = await request.app.state.pool.fetchrow(SELECT_ACCOUNT, account_id)
+        else:
+            row = await request.app.state.pool.fetchrow(SELECT_OWN_ACCOUNT, account_id, user_id)
         if row is None:
             raise Refused(404, "account_not_found", f"account {account_id} does not exist")
     except Refused as refused:
@@ -93,6 +126,7 @@ async def get_account(request: Request) -> JSONResponse:
 
 async def create_transfer(request: Request) -> JSONResponse:
     try:
+        user_id = await _user(request)
         try:
             body = await request.json()
         except json.JSONDecodeError:
@@ -107,7 +141,7 @@ async def create_transfer(request: Request) -> JSONResponse:
             raise Refused(422, "same_account", "the source and target of a transfer must be two different accounts")
         key = request.headers.get("idempotency-key")
         async with request.app.state.pool.acquire() as connection, connection.transaction():
-            answer, replayed = await _transfer(connection, source_id, target_id, amount, key)
+            answer, replayed = await _transfer(connection, source_id, target_id, amount, key, user_id)
     except Refused as refused:
         return refused.response()
     headers = {"Idempotent-Replayed": "true"} if replayed else None
@@ -115,11 +149,17 @@ async def create_transfer(request: Request) -> JSONResponse:
 
 
 async def _transfer(
-    connection: asyncpg.Connection, source_id: uuid.UUID, target_id: uuid.UUID, amount: int, key: str | None
+    connection: asyncpg.Connection,
+    source_id: uuid.UUID,
+    target_id: uuid.UUID,
+    amount: int,
+    key: str | None,
+    user_id: uuid.UUID | None,
 ) -> tuple[dict[str, Any], bool]:
     transfer_id = uuid7()
     if key is not None:
-        fingerprint = hashlib.sha256(f"{source_id}:{target_id}:{amount}".encode()).hexdigest()
+        asked = f"{user_id}:{source_id}:{target_id}:{amount}" if user_id else f"{source_id}:{target_id}:{amount}"
+        fingerprint = hashlib.sha256(asked.encode()).hexdigest()
         if await connection.fetchval(CLAIM_KEY, key, fingerprint, transfer_id) is None:
             earlier = await connection.fetchrow(SELECT_KEY, key)
             if earlier["request_hash"] != fingerprint:
@@ -129,11 +169,14 @@ async def _transfer(
                 raise Refused(404, "account_not_found", f"account {source_id} does not exist")
             replay = {"transfer_id": str(earlier["transfer_id"]), "currency": source["currency"]}
             return {**_transfer_body(source_id, target_id, amount), **replay}, True
-    rows = {row["id"]: row for row in await connection.fetch(LOCK_BOTH, [source_id, target_id])}
+    lock = LOCK_BOTH if user_id is None else LOCK_BOTH_OWNED
+    rows = {row["id"]: row for row in await connection.fetch(lock, [source_id, target_id])}
     for account_id in (source_id, target_id):
         if account_id not in rows:
             raise Refused(404, "account_not_found", f"account {account_id} does not exist")
     source, target = rows[source_id], rows[target_id]
+    if user_id is not None and source["user_id"] != user_id:
+        raise Refused(404, "account_not_found", f"account {source_id} does not exist")
     if source["currency"] != target["currency"]:
         raise Refused(422, "currency_mismatch", "the two accounts hold different currencies")
     if source["balance"] < amount:
@@ -156,6 +199,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.pool = await asyncpg.create_pool(
         _plain(os.environ["LEDGER_DATABASE_URL"]), min_size=size, max_size=size + overflow
     )
+    app.state.users = bool(await app.state.pool.fetchval("SELECT to_regclass('users') IS NOT NULL"))
     try:
         yield
     finally:

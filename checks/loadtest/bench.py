@@ -10,8 +10,10 @@ database holding the same accounts:
   (b) reference  the finished service: the solution tree of the last lesson
   (c) sync       FastAPI `def` routes + sync SQLAlchemy on psycopg, in the threadpool
 
-Each runs in one uvicorn worker; the load comes from another process (wrk, or a Python
-generator when wrk is missing). Rounds are interleaved (a, b, c, then b, c, a, …) so that a busy
+All three check the same access token (from lesson 09 on: the seeded user logs in once, and every
+request carries the token) and answer the token's user's accounts only. Each runs in one uvicorn
+worker, with the same settings and secret key; the load comes from another process (wrk, or a
+Python generator when wrk is missing). Rounds are interleaved (a, b, c, then b, c, a, …) so that a busy
 machine slows every variant alike, and the first round warms up and is discarded. The report
 gives the median req/s, p50 and p99 of each, the ratio b/a of every round and its median, and
 checks after the transfers that not one unit of money appeared or vanished.
@@ -28,12 +30,14 @@ from contextlib import ExitStack
 from loadtest.load import Result, loader_name, measure
 from loadtest.stack import (
     BASELINE,
+    LOAD_PASSWORD,
     REFERENCE,
     SYNC_VARIANT,
     Audit,
     Service,
     audit,
     final_lesson,
+    log_in,
     seeded_stage,
     service_env,
 )
@@ -68,13 +72,14 @@ def main() -> None:
     results: dict[tuple[str, str], list[Result]] = defaultdict(list)
     with seeded_stage("bench", args.accounts, BALANCE) as stage:
         ids = stage.ids
+        env = service_env(stage.url)  # one secret key for all three: the one token works on each
         with ExitStack() as stack:
             services = {
-                key: stack.enter_context(
-                    Service(VARIANTS[key][0], VARIANTS[key][1], stage.folder, service_env(stage.url))
-                )
+                key: stack.enter_context(Service(VARIANTS[key][0], VARIANTS[key][1], stage.folder, env))
                 for key in variants
             }
+            reference = services.get("b") or next(iter(services.values()))
+            token = log_in(reference.base_url, stage.owner, LOAD_PASSWORD) if stage.owner else None
             load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
             print(
                 f"Finished service: lesson {final_lesson().number}'s solution tree. Load: {loader}, "
@@ -88,7 +93,7 @@ def main() -> None:
                 for kind in KINDS:
                     for key in order:
                         cpu_before = services[key].cpu_seconds()
-                        result = measure(loader, services[key].base_url, kind, ids, args.connections, duration)
+                        result = measure(loader, services[key].base_url, kind, ids, args.connections, duration, token)
                         result.server_cpu = services[key].cpu_seconds() - cpu_before
                         if round_number:
                             results[key, kind].append(result)

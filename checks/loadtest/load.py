@@ -2,9 +2,10 @@
 
 Two kinds of load, both closed-loop (each connection sends its next request when the last
 answer came): `get` reads random accounts, `transfer` moves 1 to 100 minor units between two
-random accounts with a fresh Idempotency-Key each time, as the API asks clients to do.
+random accounts with a fresh Idempotency-Key each time, as the API asks clients to do. From
+lesson 09 on every request carries the accounts' owner's token (`--token`).
 
-    python -m loadtest.load URL get|transfer IDS_FILE --connections 32 --duration 5
+    python -m loadtest.load URL get|transfer IDS_FILE --connections 32 --duration 5 [--token T]
 
 is the Python generator; it prints one JSON line, as the wrk script does.
 """
@@ -44,9 +45,13 @@ function init(args)
   math.randomseed(os.time() + math.floor(os.clock() * 1000000))
 end
 
+local auth = "{AUTHORIZATION}"
+
 function request()
   if kind == "get" then
-    return wrk.format("GET", "/api/v1/accounts/" .. ids[math.random(#ids)])
+    local headers = {}
+    if auth ~= "" then headers["Authorization"] = auth end
+    return wrk.format("GET", "/api/v1/accounts/" .. ids[math.random(#ids)], headers)
   end
   local source = math.random(#ids)
   local target = math.random(#ids - 1)
@@ -55,6 +60,7 @@ function request()
   local body = '{"source_id":"' .. ids[source] .. '","target_id":"' .. ids[target] ..
                '","amount":' .. math.random(1, 100) .. '}'
   local headers = {["Content-Type"] = "application/json", ["Idempotency-Key"] = prefix .. "-" .. counter}
+  if auth ~= "" then headers["Authorization"] = auth end
   return wrk.format("POST", "/api/v1/transfers", headers, body)
 end
 
@@ -101,8 +107,10 @@ def loader_name(choice: str = "auto") -> str:
     return "python"
 
 
-def measure(loader: str, base_url: str, kind: str, ids: list[str], connections: int, duration: float) -> Result:
-    """Put `connections` concurrent clients on one endpoint for `duration` seconds."""
+def measure(
+    loader: str, base_url: str, kind: str, ids: list[str], connections: int, duration: float, token: str | None = None
+) -> Result:
+    """Put `connections` concurrent clients on one endpoint for `duration` seconds, with `token` if given."""
     with tempfile.TemporaryDirectory(prefix="workshop-load-") as scratch:
         if loader == "wrk":
             script = Path(scratch) / "load.lua"
@@ -111,6 +119,7 @@ def measure(loader: str, base_url: str, kind: str, ids: list[str], connections: 
                 WRK_SCRIPT.replace("{IDS}", lua_ids)
                 .replace("{KIND}", kind)
                 .replace("{RUN}", uuid.uuid4().hex[:12])
+                .replace("{AUTHORIZATION}", f"Bearer {token}" if token else "")
                 .replace("{MARK}", MARK),
                 encoding="utf-8",
             )
@@ -121,6 +130,8 @@ def measure(loader: str, base_url: str, kind: str, ids: list[str], connections: 
             ids_file.write_text(json.dumps(ids), encoding="utf-8")
             command = [sys.executable, "-m", "loadtest.load", base_url, kind, str(ids_file)]
             command += ["--connections", str(connections), "--duration", str(duration)]
+            if token:
+                command += ["--token", token]
         done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 120)
     lines = [line for line in done.stdout.splitlines() if line.startswith(MARK)]
     if done.returncode != 0 or not lines:
@@ -135,19 +146,26 @@ def measure(loader: str, base_url: str, kind: str, ids: list[str], connections: 
 # --- the Python load generator (its own process) --------------------------------------------
 
 
-def _request(kind: str, host: str, ids: list[str], prefix: str, counter: int) -> bytes:
+def _request(kind: str, host: str, ids: list[str], prefix: str, counter: int, token: str | None = None) -> bytes:
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
     if kind == "get":
-        return f"GET /api/v1/accounts/{random.choice(ids)} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+        return f"GET /api/v1/accounts/{random.choice(ids)} HTTP/1.1\r\nHost: {host}\r\n{auth}\r\n".encode()
     source, target = random.sample(ids, 2)
     body = json.dumps({"source_id": source, "target_id": target, "amount": random.randint(1, 100)})
     return (
-        f"POST /api/v1/transfers HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"POST /api/v1/transfers HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n{auth}"
         f"Idempotency-Key: {prefix}-{counter}\r\nContent-Length: {len(body)}\r\n\r\n{body}"
     ).encode()
 
 
 async def _client(
-    url: str, kind: str, ids: list[str], until: float, latencies: list[float], statuses: Counter[int]
+    url: str,
+    kind: str,
+    ids: list[str],
+    until: float,
+    latencies: list[float],
+    statuses: Counter[int],
+    token: str | None = None,
 ) -> None:
     """One keep-alive HTTP/1.1 connection sending requests one after the other until `until`."""
     parts = urlsplit(url)
@@ -158,7 +176,7 @@ async def _client(
         while time.perf_counter() < until:
             counter += 1
             started = time.perf_counter()
-            writer.write(_request(kind, f"{host}:{port}", ids, prefix, counter))
+            writer.write(_request(kind, f"{host}:{port}", ids, prefix, counter, token))
             status_line = await reader.readline()
             length = 0
             while (line := await reader.readline()) not in (b"\r\n", b""):
@@ -172,12 +190,14 @@ async def _client(
         writer.close()
 
 
-async def _generate(url: str, kind: str, ids: list[str], connections: int, duration: float) -> Result:
+async def _generate(
+    url: str, kind: str, ids: list[str], connections: int, duration: float, token: str | None = None
+) -> Result:
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     started = time.perf_counter()
     until = started + duration
-    await asyncio.gather(*(_client(url, kind, ids, until, latencies, statuses) for _ in range(connections)))
+    await asyncio.gather(*(_client(url, kind, ids, until, latencies, statuses, token) for _ in range(connections)))
     seconds = time.perf_counter() - started
     cuts = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else [0.0] * 99
     return Result(
@@ -197,9 +217,10 @@ def main() -> None:
     parser.add_argument("ids_file", type=Path)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--duration", type=float, default=5)
+    parser.add_argument("--token", default=None, help="an access token, sent as Authorization: Bearer")
     args = parser.parse_args()
     ids = json.loads(args.ids_file.read_text(encoding="utf-8"))
-    coroutine = _generate(args.url, args.kind, ids, args.connections, args.duration)
+    coroutine = _generate(args.url, args.kind, ids, args.connections, args.duration, args.token)
     try:
         import uvloop  # the faster event loop uvicorn uses too
     except ImportError:

@@ -4,6 +4,10 @@ The finished reference service is the solution tree of the last lesson: every la
 the one before (`workshop.authoring.verify.write_solution_tree`). Each run gets a database of its own on
 the workshop's server, migrated with Alembic as the lesson does it, and seeded with accounts
 that carry one deposit entry each, so that every balance equals the sum of its entries.
+
+From lesson 09 on the service has users, and every account one owner: the seeded accounts belong
+to one seeded user (`LOAD_EMAIL`, `LOAD_PASSWORD`), whose token the load tools get by logging in
+(`log_in`), as any client does. `sign_up` makes more users, through the API.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from workshop import database
 from workshop.authoring.verify import write_solution_tree
@@ -92,6 +97,7 @@ class Stage:
     url: str  # SQLAlchemy URL, for the service
     dsn: str  # the same database for asyncpg, for seeding and auditing
     ids: list[str]  # the seeded accounts
+    owner: str | None  # the email of the user who owns them (LOAD_PASSWORD); None before lesson 09
 
 
 @contextmanager
@@ -100,8 +106,8 @@ def seeded_stage(suffix: str, accounts: int, balance: int) -> Iterator[Stage]:
     with solution_tree() as folder, fresh_database(suffix) as (server, name):
         url, dsn = server.database_url(name), server.dsn(name)
         migrate(folder, url)
-        ids = [str(i) for i in database.run(seed_accounts(dsn, accounts, balance))]
-        yield Stage(folder, url, dsn, ids)
+        ids, owner = database.run(seed_accounts(dsn, accounts, balance))
+        yield Stage(folder, url, dsn, [str(i) for i in ids], owner)
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -116,18 +122,41 @@ def uuid7() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
-async def seed_accounts(dsn: str, count: int, balance: int, currency: str = "EUR") -> list[uuid.UUID]:
-    """Open `count` accounts holding `balance` each, as deposits: one entry per account."""
+LOAD_EMAIL = "load@ledger.test"
+LOAD_PASSWORD = "load-test-password-not-a-secret"  # the seeded user of a throwaway database
+
+
+async def seed_accounts(
+    dsn: str, count: int, balance: int, currency: str = "EUR"
+) -> tuple[list[uuid.UUID], str | None]:
+    """Open `count` accounts holding `balance` each, as deposits: one entry per account.
+
+    When the schema has users (lesson 09 on), one user owns them all: LOAD_EMAIL, whose password is
+    LOAD_PASSWORD, hashed as the service hashes it. Returns the ids and that email (None without users).
+    """
     import asyncpg
 
     ids = sorted(uuid7() for _ in range(count))
     connection = await asyncpg.connect(dsn)
     try:
         async with connection.transaction():
+            owner: list[Any] = []
+            columns = ["id", "owner", "currency", "balance"]
+            if await connection.fetchval("SELECT to_regclass('users') IS NOT NULL"):
+                from pwdlib import PasswordHash
+
+                user_id = uuid7()
+                await connection.execute(
+                    "INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3)",
+                    user_id,
+                    LOAD_EMAIL,
+                    PasswordHash.recommended().hash(LOAD_PASSWORD),
+                )
+                owner, columns = [user_id], [*columns, "user_id"]
             await connection.copy_records_to_table(
                 "accounts",
-                records=[(i, f"load {n}", currency, balance) for n, i in enumerate(ids)],
-                columns=["id", "owner", "currency", "balance"],
+                records=[(i, f"load {n}", currency, balance, *owner) for n, i in enumerate(ids)],
+                columns=columns,
             )
             await connection.copy_records_to_table(
                 "entries",
@@ -136,7 +165,35 @@ async def seed_accounts(dsn: str, count: int, balance: int, currency: str = "EUR
             )
     finally:
         await connection.close()
-    return ids
+    return ids, LOAD_EMAIL if owner else None
+
+
+# --- users, through the API -------------------------------------------------------------------
+
+
+def sign_up(base_url: str, email: str, password: str) -> None:
+    """POST /api/v1/users: a new user, as a client signs up."""
+    import httpx
+
+    answer = httpx.post(f"{base_url}/api/v1/users", json={"email": email, "password": password}, timeout=60)
+    if answer.status_code != 201:
+        raise SystemExit(f"signing up {email} answered {answer.status_code}: {answer.text[:300]}")
+
+
+def log_in(base_url: str, email: str, password: str) -> str:
+    """POST /api/v1/auth/token with the OAuth2 form; the access token."""
+    import httpx
+
+    answer = httpx.post(f"{base_url}/api/v1/auth/token", data={"username": email, "password": password}, timeout=60)
+    if answer.status_code != 200:
+        raise SystemExit(f"logging in as {email} answered {answer.status_code}: {answer.text[:300]}")
+    token: str = answer.json()["access_token"]
+    return token
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    """The Authorization header of a token; no header without one."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 @dataclass(frozen=True)
@@ -206,6 +263,8 @@ def service_env(url: str, **settings: str) -> dict[str, str]:
         LEDGER_DATABASE_URL=url,
         LEDGER_ENVIRONMENT="production",
         LEDGER_SECRET_KEY=secrets.token_urlsafe(32),
+        # A token outlives the longest run (a full fuzz or benchmark), so no load tool logs in twice.
+        LEDGER_ACCESS_TOKEN_MINUTES="240",
         PYTHONDONTWRITEBYTECODE="1",
     )
     env.update({f"LEDGER_{key.upper()}": value for key, value in settings.items()})

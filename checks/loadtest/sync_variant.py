@@ -5,13 +5,15 @@
 The style of many FastAPI services (and of the full-stack template): synchronous SQLAlchemy
 sessions on psycopg, routes declared with `def`, which FastAPI runs in its threadpool. It reuses
 the reference's models, DTOs, settings and error body, and follows the reference's rules (rows
-locked in id order, the Idempotency-Key claimed first), so only the sync/async choice differs.
-It runs from the finished stage's folder, where `app` is the reference.
+locked in id order, the Idempotency-Key claimed first, and from lesson 09 on the bearer token
+and the owner of every account), so only the sync/async choice differs. It runs from the
+finished stage's folder, where `app` is the reference.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import uuid
 from collections.abc import Iterator
 from typing import Annotated
@@ -28,6 +30,11 @@ from app.core.config import get_settings  # type: ignore[import-not-found]
 from app.models import Account, Entry, IdempotencyKey, uuid7  # type: ignore[import-not-found]
 from app.schemas.accounts import AccountRead  # type: ignore[import-not-found]
 from app.schemas.transfers import TransferCreate, TransferRead  # type: ignore[import-not-found]
+
+try:  # users and tokens, from lesson 09 on
+    from app.core import security  # type: ignore[import-not-found]
+except ImportError:
+    security = None
 
 settings = get_settings()
 engine = create_engine(
@@ -64,7 +71,28 @@ app = FastAPI(title="Ledger (sync variant)")
 
 @app.exception_handler(Refused)
 async def refused(request: Request, error: Refused) -> JSONResponse:
-    return JSONResponse({"error": {"code": error.code, "message": error.message}}, status_code=error.status)
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    body = {"error": {"code": error.code, "message": error.message}}
+    return JSONResponse(body, status_code=error.status, headers=headers)
+
+
+def current_user(session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> uuid.UUID | None:
+    """The user of the bearer token, as the reference checks it; None before lesson 09 (no users)."""
+    if security is None:
+        return None
+    scheme, _, token = (authorization or "").partition(" ")
+    try:
+        if scheme.lower() != "bearer":
+            raise security.InvalidToken("no bearer token")
+        user_id: uuid.UUID = security.decode_access_token(token, settings)
+    except security.InvalidToken:
+        raise Refused(401, "not_authenticated", "send a valid access token") from None
+    if session.get(importlib.import_module("app.models").User, user_id) is None:
+        raise Refused(401, "not_authenticated", "send a valid access token")
+    return user_id
+
+
+UserDep = Annotated[uuid.UUID | None, Depends(current_user)]
 
 
 @app.get("/health")
@@ -74,9 +102,9 @@ def health(session: SessionDep) -> dict[str, str]:
 
 
 @app.get("/api/v1/accounts/{account_id}")
-def get_account(account_id: uuid.UUID, session: SessionDep) -> AccountRead:
+def get_account(account_id: uuid.UUID, session: SessionDep, user_id: UserDep) -> AccountRead:
     account = session.get(Account, account_id)
-    if account is None:
+    if account is None or (user_id is not None and account.user_id != user_id):
         raise Refused(404, "account_not_found", f"account {account_id} does not exist")
     return AccountRead.model_validate(account)
 
@@ -93,6 +121,7 @@ def _lock(session: Session, account_id: uuid.UUID) -> Account:
 def create_transfer(
     body: TransferCreate,
     session: SessionDep,
+    user_id: UserDep,
     response: Response,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
 ) -> TransferRead:
@@ -101,7 +130,8 @@ def create_transfer(
         raise Refused(422, "same_account", "the source and target of a transfer must be two different accounts")
     transfer_id = uuid7()
     if idempotency_key is not None:
-        fingerprint = hashlib.sha256(f"{source_id}:{target_id}:{amount}".encode()).hexdigest()
+        asked = f"{user_id}:{source_id}:{target_id}:{amount}" if user_id else f"{source_id}:{target_id}:{amount}"
+        fingerprint = hashlib.sha256(asked.encode()).hexdigest()
         claim = (
             insert(IdempotencyKey)
             .values(key=idempotency_key, request_hash=fingerprint, transfer_id=transfer_id)
@@ -125,6 +155,8 @@ def create_transfer(
             )
     locked = {account_id: _lock(session, account_id) for account_id in sorted((source_id, target_id))}
     source, target = locked[source_id], locked[target_id]
+    if user_id is not None and source.user_id != user_id:
+        raise Refused(404, "account_not_found", f"account {source_id} does not exist")
     if source.currency != target.currency:
         raise Refused(422, "currency_mismatch", "the two accounts hold different currencies")
     if source.balance < amount:

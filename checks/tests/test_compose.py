@@ -76,18 +76,24 @@ def test_the_documented_workshop_database_url_reaches_the_compose_database(works
         assert parts.path == "/postgres", url
 
 
-# --- lesson 08's service project ------------------------------------------------------------
+# --- the service's own project (lesson 07 on), which lesson 08's image installs ---------------
+
+# The lessons whose solution holds the service's pyproject.toml and uv.lock (07 made it; 09 adds to it).
+SERVICE_PROJECTS = sorted(path.parent.name for path in SOLUTIONS.glob("*/pyproject.toml"))
 
 
 @pytest.mark.skipif(shutil.which("uv") is None, reason="uv is not on PATH")
-def test_the_service_lock_matches_its_pyproject() -> None:
+@pytest.mark.parametrize("number", SERVICE_PROJECTS)
+def test_the_service_lock_matches_its_pyproject(number: str) -> None:
+    folder = SOLUTIONS / number
+    assert (folder / "uv.lock").is_file(), f"solutions/{number} has a pyproject.toml and no uv.lock"
     done = subprocess.run(
-        ["uv", "lock", "--check", "--directory", str(SOLUTIONS / "08")],
+        ["uv", "lock", "--check", "--directory", str(folder)],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert done.returncode == 0, "run `uv lock` in solutions/08:\n" + done.stderr
+    assert done.returncode == 0, f"run `uv lock` in a copy of solutions/{number}:\n" + done.stderr
 
 
 # --- the reader: one rule, many spellings ---------------------------------------------------

@@ -7,6 +7,8 @@ The full versions are commands (README, "For maintainers"):
     uv run python -m loadtest.bench      # req/s, p50 and p99 against a raw baseline
 
 Each test serves the final stage with uvicorn on a free local port, against a database of its own.
+The service has users (lesson 09): the storm's clients sign up and log in, and schemathesis runs
+as a user of its own, with a bearer token.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 
 import pytest
 from loadtest import stack
-from loadtest.fuzz import CHECKS, fuzz
+from loadtest.fuzz import CHECKS, fuzz, fuzzer_token
 from loadtest.storm import storm
 
 from workshop import database
@@ -93,19 +95,22 @@ def final_service() -> Iterator[Running]:
 
 
 def test_a_small_transfer_storm_conserves_money(final_service: Running) -> None:
-    result = asyncio.run(storm(final_service.service.base_url, final_service.ids, 600, 16, max_amount=300, seed=7))
+    result = asyncio.run(storm(final_service.service.base_url, 600, 16, max_amount=300, users=4, seed=7))
     found = database.run(stack.audit(final_service.dsn))
-    problems = result.problems(found, final_service.total)
+    # The seeded accounts are the load user's; the storm's users open accounts of their own.
+    problems = result.problems(found, final_service.total + result.deposited)
     assert problems == [], f"600 concurrent transfers on the finished service: {'; '.join(problems)}\n" + (
         f"{result.summary()}\nserver log:\n{final_service.service.log()}"
     )
     assert result.statuses[409] > 0 and result.made > 0, (
         f"the storm should both move money and run sources dry (201 and 409): {result.summary()}"
     )
+    assert result.foreign > 0, f"the storm should try another user's account, and be refused: {result.summary()}"
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(final_service: Running) -> None:
-    result = fuzz(final_service.service.base_url, max_examples=8, seed=1)
+    base_url = final_service.service.base_url
+    result = fuzz(base_url, max_examples=8, seed=1, token=fuzzer_token(base_url))
     assert result.passed, (
         f"schemathesis ({CHECKS}) failed on the finished service after {result.cases} cases: "
         f"{result.failures[:5]}\n{result.output[-4000:]}\nserver log:\n{final_service.service.log()}"
