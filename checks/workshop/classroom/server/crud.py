@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Table, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,17 +68,31 @@ async def standings_of(session: AsyncSession, learner_id: uuid.UUID) -> Sequence
     return (await session.scalars(query)).all()
 
 
+# Statements made once, run with many rows (executemany): compiled once, cached by SQLAlchemy.
+RESULTS = cast(Table, Result.__table__)
+STANDINGS = cast(Table, Standing.__table__)
+_ADD_RESULTS = (
+    insert(RESULTS)
+    .on_conflict_do_nothing(constraint="uq_classroom_results_run")
+    .returning(RESULTS.c.id, RESULTS.c.learner_id, RESULTS.c.run_id)
+)
+_PUT_STANDING = insert(STANDINGS)
+_PUT_STANDINGS = _PUT_STANDING.on_conflict_do_update(
+    index_elements=[STANDINGS.c.learner_id, STANDINGS.c.lesson],
+    set_={
+        column.name: _PUT_STANDING.excluded[column.name]
+        for column in STANDINGS.c
+        if column.name not in ("learner_id", "lesson")
+    },
+)
+
+
 async def add_results(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
-    """Insert results in one statement; a run recorded before is left as it is. (learner, run) → new id."""
+    """Insert results; a run recorded before is left as it is. (learner, run) → the new row's id."""
     if not rows:
         return {}
-    statement = (
-        insert(Result)
-        .values(rows)
-        .on_conflict_do_nothing(constraint="uq_classroom_results_run")
-        .returning(Result.id, Result.learner_id, Result.run_id)
-    )
-    return {(learner, run): id_ for id_, learner, run in (await session.execute(statement)).all()}
+    inserted = await session.execute(_ADD_RESULTS, rows)
+    return {(learner, run): id_ for id_, learner, run in inserted.all()}
 
 
 async def results_by_run(
@@ -96,24 +110,22 @@ async def results_by_run(
 
 async def lock_standings(
     session: AsyncSession, keys: Iterable[tuple[uuid.UUID, str]]
-) -> dict[tuple[uuid.UUID, str], Standing]:
-    """The standings of these (learner, lesson) pairs, locked FOR UPDATE in key order (no deadlock between writers)."""
+) -> dict[tuple[uuid.UUID, str], dict[str, Any]]:
+    """The standings of these (learner, lesson) pairs as rows, locked FOR UPDATE in key order (no deadlock)."""
     wanted = sorted(set(keys))
     if not wanted:
         return {}
     query = (
-        select(Standing)
-        .where(tuple_(Standing.learner_id, Standing.lesson).in_(wanted))
-        .order_by(Standing.learner_id, Standing.lesson)
+        select(STANDINGS)
+        .where(tuple_(STANDINGS.c.learner_id, STANDINGS.c.lesson).in_(wanted))
+        .order_by(STANDINGS.c.learner_id, STANDINGS.c.lesson)
         .with_for_update()
     )
-    return {(standing.learner_id, standing.lesson): standing for standing in (await session.scalars(query)).all()}
+    rows = (await session.execute(query)).mappings().all()
+    return {(row["learner_id"], row["lesson"]): dict(row) for row in rows}
 
 
 async def put_standings(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Insert or replace standings, one statement for all."""
-    if not rows:
-        return
-    statement = insert(Standing).values(rows)
-    changed = {column: statement.excluded[column] for column in rows[0] if column not in ("learner_id", "lesson")}
-    await session.execute(statement.on_conflict_do_update(index_elements=["learner_id", "lesson"], set_=changed))
+    """Insert or replace standings (every column of each row given)."""
+    if rows:
+        await session.execute(_PUT_STANDINGS, rows)

@@ -55,13 +55,18 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def current_learner(request: Request, credentials: Credentials, service: ServiceDep) -> LearnerRef:
+async def current_learner(request: Request, credentials: Credentials, classroom: ClassDep) -> LearnerRef:
+    """The learner whose token this is. Known tokens are answered from memory: posting a result
+    (the busiest route) needs no session of its own."""
     token = credentials.credentials if credentials else ""
     if not token.startswith(protocol.LEARNER_PREFIX):
         raise _unauthorized("send your learner token: join the class with `uv run workshop class join`")
     known: dict[bytes, LearnerRef] = request.app.state.learners
     key = protocol.digest(token)
-    learner = known.get(key) or await service.learner(token)
+    learner = known.get(key)
+    if learner is None:
+        async with request.app.state.sessions() as session:
+            learner = await ClassroomService(session, classroom.id).learner(token)
     if learner is None:
         raise _unauthorized("this token is not one of this class's: join again with `uv run workshop class join`")
     known[key] = learner

@@ -1,9 +1,10 @@
 """`uv run workshop class serve`: migrate, open (or reopen) the class, print how to join, serve.
 
 The class's secrets (its code and the instructor's token) are known to this machine only: the
-database keeps their hashes, and `.workshop/classroom.json` (readable by its owner only) keeps
-them so that the next `class serve` reopens the same class, with the same code and link, and
-the learners' tokens keep working. `--new` opens a new class.
+database keeps their hashes, and `.workshop/classroom/<database>.json` (readable by its owner
+only; one file per database) keeps them so that the next `class serve` on that database reopens
+the same class, with the same code and link, and the learners' tokens keep working. `--new`
+opens a new class.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from workshop.classroom.server.database import create_engine, create_sessionmake
 from workshop.classroom.server.services import NoSuchClass, Opened, open_class, resume_class
 from workshop.lessons import STATE
 
-REMEMBERED = STATE / "classroom.json"
+REMEMBERED = STATE / "classroom"  # <fingerprint of the database>.json: the class opened there last
 DATABASE = "workshop_classroom"  # on the workshop's PostgreSQL (the embedded one by default)
 DEFAULT_PORT = 8002
 
@@ -71,19 +72,22 @@ def fingerprint(url: str) -> str:
     return hashlib.sha256(urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")).encode()).hexdigest()[:16]
 
 
-def remembered(url: str, path: Path = REMEMBERED) -> Opened | None:
+def remembered_path(url: str) -> Path:
+    return REMEMBERED / f"{fingerprint(url)}.json"
+
+
+def remembered(url: str) -> Opened | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("database") != fingerprint(url):
-            return None
+        data = json.loads(remembered_path(url).read_text(encoding="utf-8"))
         return Opened(uuid.UUID(data["classroom_id"]), data["title"], data["code"], data["instructor_token"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def remember(opened: Opened, url: str, path: Path = REMEMBERED) -> None:
+def remember(opened: Opened, url: str) -> None:
+    path = remembered_path(url)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {**asdict(opened), "classroom_id": str(opened.classroom_id), "database": fingerprint(url)}
+    data = {**asdict(opened), "classroom_id": str(opened.classroom_id)}
     data.pop("resumed")
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:

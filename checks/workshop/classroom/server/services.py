@@ -287,7 +287,7 @@ async def record(session: AsyncSession, submissions: list[Submission]) -> list[R
         session, [(item.learner_id, item.run_id) for item in submissions if (item.learner_id, item.run_id) not in new]
     )
     locked = await crud.lock_standings(session, [(item.learner_id, item.report.lesson) for item in fresh])
-    standings: dict[tuple[uuid.UUID, str], dict[str, Any]] = {key: _row(value) for key, value in locked.items()}
+    standings = dict(locked)
     changed: set[tuple[uuid.UUID, str]] = set()
     seen: set[tuple[uuid.UUID, uuid.UUID]] = set()
     answers = []
@@ -306,10 +306,6 @@ async def record(session: AsyncSession, submissions: list[Submission]) -> list[R
             answers.append(Recorded(id=id_, lesson=lesson, replayed=True))
     await crud.put_standings(session, [standings[place] for place in sorted(changed)])
     return answers
-
-
-def _row(standing: Standing) -> dict[str, Any]:
-    return {column.key: getattr(standing, column.key) for column in Standing.__table__.columns}
 
 
 def _advance(standing: dict[str, Any] | None, item: Submission, result_id: int) -> dict[str, Any] | None:
