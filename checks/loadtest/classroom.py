@@ -69,7 +69,9 @@ class ClassServer:
 
 
 @contextmanager
-def class_server(timeout: float = 60, env: dict[str, str] | None = None) -> Iterator[ClassServer]:
+def class_server(
+    title: str = "Load test", timeout: float = 60, env: dict[str, str] | None = None
+) -> Iterator[ClassServer]:
     """`workshop class serve` on 127.0.0.1, a free port and a fresh database; stopped and dropped afterwards."""
     from workshop.classroom.server.serve import remembered_path
 
@@ -80,7 +82,7 @@ def class_server(timeout: float = 60, env: dict[str, str] | None = None) -> Iter
         url, port = target.database_url(name), free_port()
         log = Path(scratch) / "server.log"
         command = [sys.executable, "-c", "from workshop.cli import main; main()", "class", "serve"]
-        options = ["--host", "127.0.0.1", "--port", str(port), "--database-url", url, "--new", "--title", "Load test"]
+        options = ["--host", "127.0.0.1", "--port", str(port), "--database-url", url, "--new", "--title", title]
         with log.open("wb") as sink:
             process = subprocess.Popen(
                 [*command, *options],
@@ -257,12 +259,12 @@ class LoadResult:
         }
 
 
-async def _join(server: ClassServer, count: int) -> list[Learner]:
+async def _join(server: ClassServer, count: int, prefix: str) -> list[Learner]:
     learners: list[Learner] = []
     for start in range(0, count, 25):  # joining is not what is measured: 25 at a time
         answers = await asyncio.gather(
             *(
-                send(server.url, "POST", protocol.JOIN, {"code": server.code, "name": f"Learner {index:03d}"})
+                send(server.url, "POST", protocol.JOIN, {"code": server.code, "name": f"{prefix} {index:03d}"})
                 for index in range(start, min(count, start + 25))
             )
         )
@@ -297,20 +299,25 @@ async def _burst(server: ClassServer, learners: list[Learner], number: int, resu
 
 
 async def _audit(server: ClassServer, learners: list[Learner], result: LoadResult) -> None:
+    names = {learner.name for learner in learners}
     rows = await database.execute(
         server.dsn,
-        "SELECT count(*) FROM classroom_results",
+        "SELECT l.name, count(*) FROM classroom_results r JOIN classroom_learners l ON l.id = r.learner_id "
+        "GROUP BY l.name",
         "SELECT l.name, r.run_id::text FROM classroom_standings s JOIN classroom_learners l ON l.id = s.learner_id "
         "JOIN classroom_results r ON r.id = s.result_id",
     )
-    result.recorded = int(str(rows[0][0][0]))
+    result.recorded = sum(int(str(count)) for name, count in rows[0] if name in names)
     last = {str(name): str(run) for name, run in rows[1]}
     result.wrong_standings = sum(1 for learner in learners if last.get(learner.name) != learner.last_run)
 
 
-async def load(server: ClassServer, learners: int, bursts: int, pause: float = 0.5) -> LoadResult:
+async def load(
+    server: ClassServer, learners: int, bursts: int, pause: float = 0.5, prefix: str = "Learner"
+) -> LoadResult:
+    """Join `learners` (named `prefix 000`, …), then `bursts` times post a result from each at once; audit."""
     result = LoadResult(learners, bursts)
-    room = await _join(server, learners)
+    room = await _join(server, learners, prefix)
     for number in range(bursts):
         await _burst(server, room, number, result)
         await asyncio.sleep(pause)  # the room works on its next step

@@ -6,11 +6,16 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from workshop.lessons import REPO
+
+if TYPE_CHECKING:
+    from loadtest.classroom import ClassServer
 
 COPIED = ["lessons", "solutions", "pyproject.toml", "README.md", ".gitignore", ".gitattributes"]
 
@@ -22,8 +27,12 @@ def _ignore(folder: str, names: list[str]) -> set[str]:
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
     """A copy of the workshop (lessons, solutions, config) committed to a fresh git repository."""
-    root = tmp_path / "workshop"
-    root.mkdir()
+    return copy_repository(tmp_path / "workshop")
+
+
+def copy_repository(root: Path) -> Path:
+    """A learner's clone at `root`: the workshop's lessons, solutions and config in a fresh git repository."""
+    root.mkdir(parents=True)
     for name in COPIED:
         source = REPO / name
         if source.is_dir():
@@ -52,3 +61,22 @@ def workshop(repo_copy: Path) -> object:
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def class_server() -> Iterator[ClassServer]:
+    """`workshop class serve` on loopback and a database of its own, for the classroom's tests (one per run)."""
+    from loadtest.classroom import class_server as serving
+
+    with serving(title="Tuesday's class") as server:
+        yield server
+
+
+@pytest.fixture
+def clone(tmp_path: Path) -> Callable[[str], Path]:
+    """Makes learners' clones: `clone("ada")` is a copy of the workshop under tmp_path/ada."""
+
+    def make(name: str) -> Path:
+        return copy_repository(tmp_path / name)
+
+    return make

@@ -13,6 +13,8 @@ from workshop.classroom.protocol import INSTRUCTOR
 from workshop.classroom.server.schemas import LearnerOut, RoomOut, StandingOut
 from workshop.results import CheckResult
 
+STUCK_SHOWN = 5  # learners in the "stuck longest" list
+FAILING_SHOWN = 10  # checks in the "failing now" list
 EVENTS = f"{INSTRUCTOR}/events"
 STYLESHEET = f"{INSTRUCTOR}/room.css"
 SCRIPT = f"{INSTRUCTOR}/live.js"
@@ -44,9 +46,9 @@ def _working_on(standing: StandingOut | None) -> str:
     )
 
 
-def _cell(standing: StandingOut | None) -> str:
+def _cell(lesson: str, standing: StandingOut | None) -> str:
     if standing is None:
-        return '<td class="cell none" title="not started">·</td>'
+        return f'<td class="cell none" data-lesson="{escape(lesson)}" title="not started">·</td>'
     if standing.graded and standing.passed == standing.graded:
         state = "done"
     elif standing.passed:
@@ -55,13 +57,13 @@ def _cell(standing: StandingOut | None) -> str:
         state = "started"
     title = "every check passes" if state == "done" else f"next: {sentence(standing.next_check or '')}"
     return (
-        f'<td class="cell {state}" data-lesson="{escape(standing.lesson)}" title="{escape(title)}">'
+        f'<td class="cell {state}" data-lesson="{escape(lesson)}" title="{escape(title)}">'
         f"{standing.passed}/{standing.graded}</td>"
     )
 
 
 def _row(learner: LearnerOut, lessons: list[str]) -> str:
-    cells = "".join(_cell(learner.lessons.get(lesson)) for lesson in lessons)
+    cells = "".join(_cell(lesson, learner.lessons.get(lesson)) for lesson in lessons)
     return (
         f'<tr data-learner="{escape(learner.name)}"><th scope="row">{escape(learner.name)}</th>'
         f'<td class="current">{_working_on(learner.current)}</td>'
@@ -74,9 +76,9 @@ def _stuck(room: RoomOut) -> str:
         return '<p class="quiet">Nobody has been on the same check for long.</p>'
     by_name = {learner.name: learner for learner in room.learners}
     items = "".join(
-        f"<li><b>{escape(name)}</b> {_working_on(by_name[name].current)} "
-        f'<span class="minutes">{minutes(by_name[name].stuck_minutes or 0)}</span></li>'
-        for name in room.stuck
+        f'<li><b>{escape(name)}</b> <span class="minutes">{minutes(by_name[name].stuck_minutes or 0)}</span> '
+        f"on {_working_on(by_name[name].current)}</li>"
+        for name in room.stuck[:STUCK_SHOWN]
     )
     return f"<ol>{items}</ol>"
 
@@ -86,8 +88,10 @@ def _failing(room: RoomOut) -> str:
         return '<p class="quiet">No check fails in anybody\'s latest run.</p>'
     rows = "".join(
         f"<tr><td>{escape(item.lesson)}</td><td>{escape(sentence(item.check))}</td><td>{item.step}</td>"
-        f'<td><meter min="0" max="{item.of}" value="{item.failing}"></meter> {item.failing} of {item.of}</td></tr>'
-        for item in room.failing
+        # optimum 0: the browser draws a share over `high` (half the room) red, over `low` (a quarter) amber.
+        f'<td class="share"><meter min="0" max="{item.of}" low="{item.of / 4:g}" high="{item.of / 2:g}" optimum="0" '
+        f'value="{item.failing}"></meter> {item.failing} of {item.of}</td></tr>'
+        for item in room.failing[:FAILING_SHOWN]
     )
     return (
         '<table class="failing"><thead><tr><th>lesson</th><th>check</th><th>step</th><th>learners failing it</th>'
@@ -179,7 +183,8 @@ h2 { font-size: 1rem; margin: 0 0 .5rem; }
 table { border-collapse: collapse; }
 th, td { padding: .3rem .5rem; text-align: left; border-bottom: 1px solid #ccc5; }
 #grid thead th { position: sticky; top: 0; background: Canvas; }
-.cell { text-align: center; font-variant-numeric: tabular-nums; color: white; border: 2px solid Canvas; }
+.cell { text-align: center; min-width: 3rem; font-variant-numeric: tabular-nums; color: white; }
+.cell { border: 2px solid Canvas; }
 .cell.done { background: var(--done); }
 .cell.partial { background: var(--partial); color: black; }
 .cell.started { background: var(--started); }
@@ -187,4 +192,5 @@ th, td { padding: .3rem .5rem; text-align: left; border-bottom: 1px solid #ccc5;
 .minutes { font-variant-numeric: tabular-nums; white-space: nowrap; color: #777; }
 .check { font-style: italic; }
 meter { width: 5rem; }
+.share { white-space: nowrap; }
 """

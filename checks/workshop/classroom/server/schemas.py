@@ -150,6 +150,6 @@ class RoomOut(BaseModel):
     title: str
     lessons: list[str]
     learners: list[LearnerOut]
-    stuck: list[str]  # names, the longest stuck first
-    failing: list[FailingOut]
+    stuck: list[str]  # names of the learners whose latest run fails, the longest on the same check first
+    failing: list[FailingOut]  # every check failing in somebody's latest run, the most failed first
     at: datetime

@@ -36,8 +36,6 @@ from workshop.classroom.server.schemas import (
 
 logger = logging.getLogger("workshop.classroom")
 
-STUCK_SHOWN = 5  # learners in the page's "stuck longest" list
-FAILING_SHOWN = 10  # checks in its "failing now" list
 CLOCK_SKEW = timedelta(days=1)  # a run's own time is trusted within this much before its arrival
 
 
@@ -235,10 +233,10 @@ def build_room(
         title=title,
         lessons=lessons,
         learners=rows,
-        stuck=[row.name for row in stuck[:STUCK_SHOWN]],
+        stuck=[row.name for row in stuck],
         failing=[
             FailingOut(lesson=lesson, check=check, step=step, failing=count, of=ran[lesson])
-            for (lesson, check, step), count in worst[:FAILING_SHOWN]
+            for (lesson, check, step), count in worst
         ],
         at=now,
     )
