@@ -322,8 +322,13 @@ async def test_the_room_shows_the_current_check_and_how_many_fail_each_check(roo
     assert learners[first]["current"]["next_check"] == "test_behaviour_number_01_holds"
     assert learners[first]["current"]["next_step"] == 1
     assert learners[third]["current"]["next_check"] is None
-    lesson_02 = {item["check"]: (item["failing"], item["of"]) for item in state["failing"] if item["lesson"] == "02"}
-    assert lesson_02["test_behaviour_number_01_holds"] == (2, 3), "two of the three who ran lesson 02 fail it"
+    lesson_02 = {
+        item["check"]: (item["failing"], item["next_for"], item["of"])
+        for item in state["failing"]
+        if item["lesson"] == "02"
+    }
+    assert lesson_02["test_behaviour_number_01_holds"] == (2, 2, 3), "two of the three fail it; it holds both up"
+    assert lesson_02["test_behaviour_number_05_holds"] == (2, 0, 3), "failing, but nobody's next check yet"
 
 
 def test_the_stuck_list_is_the_five_on_one_check_longest() -> None:
@@ -348,8 +353,8 @@ def test_the_stuck_list_is_the_five_on_one_check_longest() -> None:
     ]
     room = services.build_room("a class", ["03"], learners, standings, now)
     assert room.stuck == ["L6", "L5", "L4", "L3", "L2", "L1", "L0"], "the longest on one check first"
-    assert [(item.check, item.failing, item.of) for item in room.failing] == [
-        ("test_models_have_a_naming_convention", 7, 8)
+    assert [(item.check, item.failing, item.next_for, item.of) for item in room.failing] == [
+        ("test_models_have_a_naming_convention", 7, 7, 8)
     ]
     assert {learner.minutes_since_progress for learner in room.learners} == {50.0}
 

@@ -88,13 +88,15 @@ def _failing(room: RoomOut) -> str:
         return '<p class="quiet">No check fails in anybody\'s latest run.</p>'
     rows = "".join(
         f"<tr><td>{escape(item.lesson)}</td><td>{escape(sentence(item.check))}</td><td>{item.step}</td>"
+        f'<td class="count">{item.next_for or ""}</td>'
         # optimum 0: the browser draws a share over `high` (half the room) red, over `low` (a quarter) amber.
         f'<td class="share"><meter min="0" max="{item.of}" low="{item.of / 4:g}" high="{item.of / 2:g}" optimum="0" '
         f'value="{item.failing}"></meter> {item.failing} of {item.of}</td></tr>'
         for item in room.failing[:FAILING_SHOWN]
     )
     return (
-        '<table class="failing"><thead><tr><th>lesson</th><th>check</th><th>step</th><th>learners failing it</th>'
+        '<table class="failing"><thead><tr><th>lesson</th><th>check</th><th>step</th>'
+        '<th title="learners whose next failing check it is">held up</th><th>fail it</th>'
         f"</tr></thead><tbody>{rows}</tbody></table>"
     )
 
@@ -193,4 +195,5 @@ th, td { padding: .3rem .5rem; text-align: left; border-bottom: 1px solid #ccc5;
 .check { font-style: italic; }
 meter { width: 5rem; }
 .share { white-space: nowrap; }
+.count { text-align: right; font-variant-numeric: tabular-nums; }
 """

@@ -143,6 +143,7 @@ class FailingOut(BaseModel):
     check: str
     step: int
     failing: int  # learners whose latest run of the lesson fails it
+    next_for: int  # learners for whom it is the next failing check: where they are held up
     of: int  # learners with a run of the lesson
 
 
@@ -151,5 +152,5 @@ class RoomOut(BaseModel):
     lessons: list[str]
     learners: list[LearnerOut]
     stuck: list[str]  # names of the learners whose latest run fails, the longest on the same check first
-    failing: list[FailingOut]  # every check failing in somebody's latest run, the most failed first
+    failing: list[FailingOut]  # every check failing in somebody's latest run: the most often next first
     at: datetime

@@ -203,15 +203,19 @@ def build_room(
     title: str, lessons: list[str], learners: Sequence[Learner], standings: Sequence[Standing], now: datetime
 ) -> RoomOut:
     """The room: a row per learner (their lessons, current check, minutes since progress), who is stuck
-    longest on one check, and per check how many learners fail it in their latest run of its lesson."""
+    longest on one check, and per check how many learners fail it in their latest run of its lesson
+    (and for how many it is the next check: where they are held up now)."""
     mine: dict[uuid.UUID, list[Standing]] = defaultdict(list)
     failing: Counter[tuple[str, str, int]] = Counter()
+    next_for: Counter[tuple[str, str]] = Counter()  # learners whose next failing check in the lesson it is
     ran: Counter[str] = Counter()
     for standing in standings:
         mine[standing.learner_id].append(standing)
         ran[standing.lesson] += 1
         for check, step in standing.failing:
             failing[(standing.lesson, str(check), int(step))] += 1
+        if standing.next_check is not None:
+            next_for[(standing.lesson, standing.next_check)] += 1
     rows: list[LearnerOut] = []
     for learner in learners:
         theirs = mine.get(learner.id, [])
@@ -228,14 +232,20 @@ def build_room(
             )
         )
     stuck = sorted((row for row in rows if row.stuck_minutes is not None), key=lambda row: -(row.stuck_minutes or 0))
-    worst = sorted(failing.items(), key=lambda item: (-item[1], item[0][0], item[0][2], item[0][1]))
+    # Where learners are held up first (their next check), then what most of them fail.
+    worst = sorted(
+        failing.items(),
+        key=lambda item: (-next_for[item[0][:2]], -item[1], item[0][0], item[0][2], item[0][1]),
+    )
     return RoomOut(
         title=title,
         lessons=lessons,
         learners=rows,
         stuck=[row.name for row in stuck],
         failing=[
-            FailingOut(lesson=lesson, check=check, step=step, failing=count, of=ran[lesson])
+            FailingOut(
+                lesson=lesson, check=check, step=step, failing=count, next_for=next_for[(lesson, check)], of=ran[lesson]
+            )
             for (lesson, check, step), count in worst
         ],
         at=now,
