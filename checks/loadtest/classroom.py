@@ -1,6 +1,7 @@
 """The class server under load: a room of learners whose runs end at the same moment, on loopback.
 
-    uv run python -m loadtest.classroom                          # 200 learners, 5 bursts
+    uv run python -m loadtest.classroom                          # 200 learners, 5 bursts, all at once
+    uv run python -m loadtest.classroom --spread 1               # each burst's posts within one second
     uv run python -m loadtest.classroom --learners 50 --bursts 2
 
 Starts `workshop class serve` (a process of its own, on a database of its own), joins the
@@ -20,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import re
 import signal
 import statistics
@@ -209,6 +211,7 @@ class Learner:
 class LoadResult:
     learners: int
     bursts: int
+    spread: float = 0.0  # seconds over which a burst's posts start (0: the same moment)
     latencies: list[float] = field(default_factory=list)  # seconds, one per post
     burst_seconds: list[float] = field(default_factory=list)  # wall time of each burst
     statuses: Counter[int] = field(default_factory=Counter)
@@ -247,6 +250,7 @@ class LoadResult:
         return {
             "learners": self.learners,
             "bursts": self.bursts,
+            "spread_s": self.spread,
             "posts": self.sent,
             "recorded": self.recorded,
             "lost": self.lost,
@@ -275,13 +279,19 @@ async def _join(server: ClassServer, count: int, prefix: str) -> list[Learner]:
     return learners
 
 
-async def _burst(server: ClassServer, learners: list[Learner], number: int, result: LoadResult) -> None:
+async def _burst(
+    server: ClassServer, learners: list[Learner], number: int, result: LoadResult, spread: float = 0.0
+) -> None:
     go = asyncio.Event()
+    offsets = random.Random(number)
 
     async def post(index: int, learner: Learner) -> None:
         learner.last_run = str(uuid.uuid4())
         body = {"run_id": learner.last_run, "result": report("00", passed=min(14, number + index % 7))}
+        delay = offsets.uniform(0, spread)
         await go.wait()
+        if delay:
+            await asyncio.sleep(delay)
         try:
             status, _, seconds = await send(server.url, "POST", protocol.RESULTS, body, learner.token)
         except OSError as error:
@@ -313,13 +323,19 @@ async def _audit(server: ClassServer, learners: list[Learner], result: LoadResul
 
 
 async def load(
-    server: ClassServer, learners: int, bursts: int, pause: float = 0.5, prefix: str = "Learner"
+    server: ClassServer,
+    learners: int,
+    bursts: int,
+    pause: float = 0.5,
+    prefix: str = "Learner",
+    spread: float = 0.0,
 ) -> LoadResult:
-    """Join `learners` (named `prefix 000`, …), then `bursts` times post a result from each at once; audit."""
-    result = LoadResult(learners, bursts)
+    """Join `learners` (named `prefix 000`, …), then `bursts` times post a result from each, all at the same
+    moment (or each at a random moment within `spread` seconds); then audit the database."""
+    result = LoadResult(learners, bursts, spread)
     room = await _join(server, learners, prefix)
     for number in range(bursts):
-        await _burst(server, room, number, result)
+        await _burst(server, room, number, result, spread)
         await asyncio.sleep(pause)  # the room works on its next step
     await _audit(server, room, result)
     return result
@@ -329,18 +345,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--learners", type=int, default=200)
     parser.add_argument("--bursts", type=int, default=5)
+    parser.add_argument(
+        "--spread", type=float, default=0.0, help="seconds over which each burst's posts start (default 0: at once)"
+    )
     parser.add_argument("--max-p99-ms", type=float, default=100.0)
     options = parser.parse_args()
     with class_server() as server:
         # uvloop, as uvicorn uses: the load generator must cost less than what it measures.
-        result = uvloop.run(load(server, options.learners, options.bursts))
+        result = uvloop.run(load(server, options.learners, options.bursts, spread=options.spread))
     summary = result.summary()
     print(json.dumps(summary))
+    when = f"within {options.spread:g} s" if options.spread else "at the same moment"
     print(
-        f"{summary['posts']} posts from {options.learners} learners in {options.bursts} bursts: "
+        f"{summary['posts']} posts from {options.learners} learners in {options.bursts} bursts ({when}): "
         f"{summary['recorded']} recorded, {summary['lost']} lost; a post took p50 {summary['p50_ms']} ms, "
         f"p90 {summary['p90_ms']} ms, p99 {summary['p99_ms']} ms, max {summary['max_ms']} ms "
-        f"({summary['posts_per_second']} posts/s within a burst)"
+        f"({summary['posts_per_second']} posts/s within a burst; load average {os.getloadavg()[0]:.1f})"
     )
     problems = result.problems(options.max_p99_ms)
     for problem in problems:
