@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from workshop import worker
 from workshop.lessons import REPO
 
 if TYPE_CHECKING:
@@ -25,9 +26,14 @@ def _ignore(folder: str, names: list[str]) -> set[str]:
 
 
 @pytest.fixture
-def repo_copy(tmp_path: Path) -> Path:
-    """A copy of the workshop (lessons, solutions, config) committed to a fresh git repository."""
-    return copy_repository(tmp_path / "workshop")
+def repo_copy(tmp_path: Path) -> Iterator[Path]:
+    """A copy of the workshop (lessons, solutions, config) committed to a fresh git repository.
+
+    A warm worker that a `workshop check` there started is stopped when the test ends.
+    """
+    root = copy_repository(tmp_path / "workshop")
+    yield root
+    worker.stop(root / ".workshop" / "worker.sock")
 
 
 def copy_repository(root: Path) -> Path:
@@ -73,10 +79,14 @@ def class_server() -> Iterator[ClassServer]:
 
 
 @pytest.fixture
-def clone(tmp_path: Path) -> Callable[[str], Path]:
-    """Makes learners' clones: `clone("ada")` is a copy of the workshop under tmp_path/ada."""
+def clone(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Makes learners' clones: `clone("ada")` is a copy under tmp_path/ada; their workers stop at the end."""
+    made: list[Path] = []
 
     def make(name: str) -> Path:
-        return copy_repository(tmp_path / name)
+        made.append(copy_repository(tmp_path / name))
+        return made[-1]
 
-    return make
+    yield make
+    for root in made:
+        worker.stop(root / ".workshop" / "worker.sock")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,8 +33,10 @@ def test_the_dashboard_shows_the_lessons_and_the_next_step(workshop: Workshop) -
 
 def test_the_dashboard_counts_the_checks_of_a_lesson_run(workshop: Workshop, repo_copy: Path) -> None:
     workshop("check", "00")
+    report = RunReport.from_json((repo_copy / ".workshop" / "results" / "00.json").read_text())
+    assert report.total > 0, "the run recorded no checks"
     done = workshop()
-    assert "0/12" in done.stdout and "in progress" in done.stdout
+    assert f"0/{report.total}" in done.stdout and "in progress" in done.stdout
 
 
 def test_a_wrong_lesson_number_is_one_clear_line(workshop: Workshop, repo_copy: Path) -> None:
@@ -116,7 +119,7 @@ def test_only_a_whole_lesson_run_counts_as_progress(repo_copy: Path) -> None:
             text=True,
             timeout=300,
         )
-        assert "selected checks pass (12 in lesson 00)" in done.stdout, done.stdout
+        assert re.search(r"selected checks pass \(\d+ in lesson 00\)", done.stdout), done.stdout
         assert not progress.exists(), f"`pytest {' '.join(target)}` recorded progress"
     subprocess.run(
         [sys.executable, "-m", "pytest", "lessons/00", "-p", "no:cacheprovider"],
@@ -126,7 +129,8 @@ def test_only_a_whole_lesson_run_counts_as_progress(repo_copy: Path) -> None:
         timeout=300,
     )
     recorded = RunReport.from_json(progress.read_text())
-    assert (recorded.lesson, recorded.total, len(recorded.checks), recorded.narrowed) == ("00", 12, 12, False)
+    assert (recorded.lesson, recorded.narrowed) == ("00", False)
+    assert recorded.total == len(recorded.checks) > 0
 
 
 def test_verify_records_no_learner_progress(repo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -192,3 +196,24 @@ def test_the_learners_cli_imports_nothing_from_the_dev_group(repo_copy: Path, co
     )
     assert "from the dev group" not in done.stdout + done.stderr, done.stdout + done.stderr
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_check_runs_in_the_warm_worker_with_the_verdicts_of_plain_pytest(workshop: Workshop, repo_copy: Path) -> None:
+    plain = subprocess.run(
+        [sys.executable, "-m", "pytest", "lessons/00", "-p", "no:cacheprovider"],
+        cwd=repo_copy,
+        env={**os.environ, "WORKSHOP_ROOT": str(repo_copy)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    warm = [workshop("check", "00") for _ in range(2)]  # the first starts the worker, the second reuses it
+    assert (repo_copy / ".workshop" / "worker.sock").exists(), "no warm worker listens"
+
+    def scorecard(output: str) -> list[str]:
+        return [line for line in output.splitlines() if line.startswith(("Lesson 00:", "Next:", "  Then:"))]
+
+    assert plain.returncode == 1 and scorecard(plain.stdout), plain.stdout
+    for done in warm:
+        assert done.returncode == plain.returncode, done.stdout + done.stderr
+        assert scorecard(done.stdout) == scorecard(plain.stdout)

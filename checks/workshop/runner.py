@@ -4,10 +4,12 @@ Importing the stack (SQLAlchemy, FastAPI, asyncpg, pytest) costs over a second p
 fork server imports it once; each run is a fork of it that runs `pytest.main(ARGS)` in a working
 folder and environment of its own. The learner's `app` is never preloaded, so every run imports
 the code it checks afresh. Where there is no fork (Windows), a plain `python -m pytest` runs instead.
+Inside a run of the warm worker (`workshop check`), the worker itself forks the runs: it is warm already.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.context
 import multiprocessing.spawn
@@ -19,6 +21,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from workshop import worker
 from workshop.lessons import lesson_of_path
 
 # What every run would import anyway; the learner's `app` is never among them.
@@ -88,7 +91,7 @@ def _start_without_main(child: multiprocessing.process.BaseProcess) -> None:
             multiprocessing.spawn.get_preparation_data = original
 
 
-def _in_child(
+def in_child(
     args: list[str],
     env: dict[str, str],
     cwd: str,
@@ -117,7 +120,8 @@ def _in_child(
     try:
         # The fork server imported pytest's plugins before pytest could rewrite their asserts; no matter
         # for them (the checks themselves are never preloaded), so keep the warning out of the output.
-        code = pytest.main([*args, "-W", "ignore::pytest.PytestAssertRewriteWarning"])
+        contexts = ["-p", "workshop.contexts"] if measured is not None else []
+        code = pytest.main([*args, *contexts, "-W", "ignore::pytest.PytestAssertRewriteWarning"])
     finally:
         if measured is not None:
             measured.stop()
@@ -144,36 +148,43 @@ class Started:
         self._scratch = tempfile.TemporaryDirectory(prefix="workshop-run-")
         self._log = Path(self._scratch.name) / "output.txt"
         covered = coverage_source is not None and coverage_data is not None
-        context = fork_server() if fork else None
-        if context is not None and env.get("WORKSHOP_ROOT", "") != _ROOT:
-            context = None  # the preloaded engine knows another checkout: start afresh
+        run: dict[str, object] = {
+            "args": args,
+            "env": env,
+            "cwd": str(cwd),
+            "output": str(self._log),
+            "source": str(coverage_source) if covered else None,
+            "data": str(coverage_data) if covered else None,
+        }
+        self._forked: worker.Forked | None = None
         self._child: multiprocessing.process.BaseProcess | None = None
         self._process: subprocess.Popen[bytes] | None = None
+        warm = os.environ.get(worker.WORKER_ENV) if fork else None
+        if warm and env.get("WORKSHOP_ROOT", "") == os.environ.get("WORKSHOP_ROOT", ""):
+            with contextlib.suppress(OSError):  # a worker gone or stale: the fork server then
+                self._forked = worker.Forked(Path(warm), run)
+        context = fork_server() if fork and self._forked is None else None
+        if context is not None and env.get("WORKSHOP_ROOT", "") != _ROOT:
+            context = None  # the preloaded engine knows another checkout: start afresh
         if context is not None:
             self._child = context.Process(
-                target=_in_child,
-                args=(
-                    args,
-                    env,
-                    str(cwd),
-                    str(self._log),
-                    str(coverage_source) if covered else None,
-                    str(coverage_data) if covered else None,
-                ),
+                target=in_child,
+                kwargs=run,
                 # Not a daemon: a run may start runs of its own (lesson 07 grades a suite). It is
                 # killed when over its time or when this process is interrupted (see `kill`).
                 daemon=False,
             )
             _start_without_main(self._child)
-        else:
+        elif self._forked is None:
             under_coverage = (
                 ["coverage", "run", f"--source={coverage_source}", f"--data-file={coverage_data}", "-m"]
                 if covered
                 else []
             )
+            contexts = ["-p", "workshop.contexts"] if covered else []
             with self._log.open("wb") as sink:
                 self._process = subprocess.Popen(
-                    [sys.executable, "-m", *under_coverage, "pytest", *args],
+                    [sys.executable, "-m", *under_coverage, "pytest", *args, *contexts],
                     cwd=cwd,
                     env=env,
                     stdout=sink,
@@ -182,6 +193,8 @@ class Started:
 
     def join(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds; True when the run has ended."""
+        if self._forked is not None:
+            return self._forked.join(timeout)
         if self._child is not None:
             self._child.join(timeout)
             return not self._child.is_alive()
@@ -193,6 +206,8 @@ class Started:
         return True
 
     def kill(self) -> None:
+        if self._forked is not None:
+            self._forked.kill()
         if self._child is not None and self._child.is_alive():
             self._child.kill()
             self._child.join()
@@ -202,7 +217,12 @@ class Started:
 
     def result(self, killed: bool = False) -> Done:
         """The exit code (None when killed) and the output; call once, after the run has ended."""
-        code = self._child.exitcode if self._child is not None else self._process.returncode if self._process else None
+        if self._forked is not None:
+            code = self._forked.exitcode
+        elif self._child is not None:
+            code = self._child.exitcode
+        else:
+            code = self._process.returncode if self._process else None
         output = self._log.read_text(errors="replace") if self._log.is_file() else ""
         self._scratch.cleanup()
         return Done(None if killed else code, output)

@@ -8,6 +8,7 @@ checkout and lesson under .workshop/, so a second run takes about a second.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -27,17 +28,28 @@ def ruff(folder: Path, packages: list[str]) -> list[str]:
     return [line for line in done.stdout.splitlines() if re.match(r"^[^\s:]+\.py:\d+:\d+: ", line)]
 
 
-def mypy(folder: Path, packages: list[str], lesson: str) -> list[str]:
-    """mypy --strict's errors, one line each: `app/x.py:12: error: Function is missing a return type annotation`."""
+def mypy_errors(folder: Path, packages: list[str], lesson: str) -> list[str]:
+    """mypy --strict's errors, one line each: `app/x.py:12: error: Function is missing a return type annotation`.
+
+    In this process (mypy's API), from the lesson folder: no second Python to start, and the warm
+    worker has mypy imported already.
+    """
+    import mypy.api
+
     cache = STATE / "mypy-cache" / f"lesson-{lesson}"
-    args = ["mypy", "--strict", "--python-version", "3.11", "--no-error-summary", "--cache-dir", str(cache)]
-    done = _run(args + [arg for package in packages for arg in ("-p", package)], folder)
-    return [line for line in done.stdout.splitlines() if ": error: " in line]
+    args = ["--strict", "--python-version", "3.11", "--no-error-summary", "--cache-dir", str(cache)]
+    previous = Path.cwd()
+    os.chdir(folder)
+    try:
+        stdout, _, _ = mypy.api.run([*args, *(arg for package in packages for arg in ("-p", package))])
+    finally:
+        os.chdir(previous)
+    return [line for line in stdout.splitlines() if ": error: " in line]
 
 
 def findings(folder: Path, packages: list[str], lesson: str) -> list[str]:
     """ruff's findings, then mypy's, for `packages` (folders of `folder`, such as "app")."""
-    return ruff(folder, packages) + mypy(folder, packages, lesson)
+    return ruff(folder, packages) + mypy_errors(folder, packages, lesson)
 
 
 def require_clean(packages: list[str], *, step: int) -> None:

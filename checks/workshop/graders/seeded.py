@@ -9,7 +9,9 @@ and a database of its own cloned from the lesson's migrated template:
 * on a rewrite of the app that does the same thing in other words (renamed locals, reordered
   statements, an extracted helper): it must pass too, so a suite that checks the source text
   instead of the behaviour fails;
-* once per seeded bug, with that bug planted: it must fail;
+* once per seeded bug, with that bug planted: it must fail. Only the tests that ran the lines the
+  bug changes (coverage contexts of the run as given) run again: the others would run exactly as
+  they did, so the verdict is the same, in a fraction of the time;
 * without LEDGER_TEST_DATABASE_URL, with LEDGER_DATABASE_URL on a database holding a row: it must
   refuse to run, and leave that row alone (a suite that falls back to the app's own database
   would empty it).
@@ -20,6 +22,7 @@ checkout (`workshop.guard`). The learner's files are only ever read.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import os
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
-from workshop import database, guard, runner
+from workshop import contexts, database, guard, runner
 from workshop.edits import Edit, EditDoesNotApply, apply_all
 from workshop.lessons import REPO, SOLUTIONS, STATE, is_generated
 
@@ -83,6 +86,7 @@ class SuiteRun:
     output: str
     tests: int = 0
     failures: list[str] = field(default_factory=list)  # "tests/test_x.py::test_y: first line of the error"
+    order: list[str] = field(default_factory=list)  # every test as "tests/test_x.py::test_y", in the order run
 
     @property
     def passed(self) -> bool:
@@ -94,6 +98,19 @@ class Coverage:
     """Line coverage of the app by the suite's run on the app as given, file by file."""
 
     files: dict[str, tuple[int, int, str]]  # file relative to the lesson → (statements, missed, "12-14, 20")
+    # file → line → node ids of the tests that ran it (contexts.OUTSIDE_TESTS: run at import)
+    contexts: dict[str, dict[int, set[str]]] = field(default_factory=dict)
+
+    def tests_running(self, path: str, lines: set[int]) -> set[str] | None:
+        """The tests that ran any of `lines` of `path`; None when one of those lines ran outside any
+        test (at import), so that every test may depend on it."""
+        ran = self.contexts.get(path, {})
+        tests: set[str] = set()
+        for line in lines:
+            if contexts.OUTSIDE_TESTS in ran.get(line, set()):
+                return None
+            tests |= ran.get(line, set())
+        return tests
 
     def of(self, prefix: str) -> tuple[float, dict[str, str]]:
         """(percent of the lines run, file → its lines never run) for the files under `prefix`."""
@@ -152,16 +169,16 @@ def _first_line(text: str | None) -> str:
     return lines[0][:300] if lines else "(no message)"
 
 
-def read_junit(path: Path) -> tuple[int, list[str]]:
-    """How many tests a junit XML report holds, and one line per failing or erroring test."""
+def read_junit(path: Path) -> tuple[list[str], list[str]]:
+    """The tests a junit XML report holds, in the order they ran, and one line per failing or erroring test."""
     if not path.is_file():
-        return 0, []
-    tests, failures = 0, []
+        return [], []
+    order, failures = [], []
     for case in ElementTree.parse(path).getroot().iter("testcase"):
-        tests += 1
+        order.append(_test_id(case))
         for problem in [*case.iter("failure"), *case.iter("error")]:
             failures.append(f"{_test_id(case)}: {_first_line(problem.get('message') or problem.text)}")
-    return tests, failures
+    return order, failures
 
 
 def read_coverage(data_file: Path, lesson: Path, source: str) -> Coverage | None:
@@ -172,20 +189,64 @@ def read_coverage(data_file: Path, lesson: Path, source: str) -> Coverage | None
 
     measured = coverage.Coverage(data_file=str(data_file))
     measured.load()
+    data = measured.get_data()
     files: dict[str, tuple[int, int, str]] = {}
+    by_file: dict[str, dict[int, set[str]]] = {}
     for path in sorted((lesson / source).rglob("*.py")):
         _, lines, _, not_run, formatted = measured.analysis2(str(path))
-        files[path.relative_to(lesson).as_posix()] = (len(lines), len(not_run), formatted)
-    return Coverage(files)
+        relative = path.relative_to(lesson).as_posix()
+        files[relative] = (len(lines), len(not_run), formatted)
+        by_file[relative] = {line: set(tests) for line, tests in data.contexts_by_lineno(str(path)).items()}
+    return Coverage(files, by_file)
 
 
-def _pytest_args(lesson: Path, report: Path, stop_at_first_failure: bool) -> list[str]:
+def changed_lines(text: str, find: str) -> set[int] | None:
+    """The lines a find/replace of `find` in `text` changes the meaning of: the whole of each simple
+    statement it touches, and the header (decorators and all) of each compound one whose header it
+    touches; None when it touches no statement (then every test must run)."""
+    start = text.index(find)
+    first = text.count("\n", 0, start) + 1
+    last = first + find.rstrip("\n").count("\n")
+    lines: set[int] = set()
+    for node in ast.walk(ast.parse(text)):
+        if not isinstance(node, ast.stmt | ast.ExceptHandler):
+            continue
+        top = min([node.lineno, *(decorator.lineno for decorator in getattr(node, "decorator_list", []))])
+        body = getattr(node, "body", None)
+        bottom = max(node.lineno, body[0].lineno - 1) if isinstance(body, list) and body else node.end_lineno
+        if bottom is not None and top <= last and bottom >= first:
+            lines.update(range(top, bottom + 1))
+    return lines or None
+
+
+def tests_for(bug: SeededBug, folder: Path, reference: SuiteRun, measured: Coverage | None) -> list[str] | None:
+    """Node ids of the tests to run with `bug` planted, in the order they ran as given; None: all of them."""
+    if measured is None or not measured.contexts:
+        return None
+    lines = changed_lines((folder / bug.path).read_text(encoding="utf-8"), bug.find)
+    chosen = measured.tests_running(bug.path, lines) if lines is not None else None
+    if chosen is None:
+        return None
+    ran = {test: index for index, test in enumerate(reference.order)}
+
+    def position(node_id: str) -> tuple[int, str]:
+        relative = node_id.split("/", 2)[-1]  # lessons/07/tests/… → tests/…
+        return ran.get(relative, len(ran)), node_id
+
+    return sorted(chosen, key=position)
+
+
+NOT_RUN = "(not run: none of your tests runs the code this bug changes, so they pass as they did on the app as given)"
+
+
+def _pytest_args(lesson: Path, report: Path, stop_at_first_failure: bool, tests: list[str] | None) -> list[str]:
+    root = lesson.parents[1]
     return [
-        str(lesson / "tests"),
+        *([str(root / test) for test in tests] if tests is not None else [str(lesson / "tests")]),
         "-c",
         str(REPO / "pyproject.toml"),
         "--rootdir",
-        str(lesson.parents[1]),
+        str(root),
         "-p",
         "no:cacheprovider",
         "-q",
@@ -206,16 +267,17 @@ async def run_suite(
     fork: bool = True,
     app_database_url: str | None = None,
     guarded: list[Path] | None = None,
+    tests: list[str] | None = None,
 ) -> SuiteRun:
     """Run `pytest lesson/tests` in a new process, with the workshop's configuration, on `database_url`.
 
     Forked from a fork server with the libraries preloaded where there is one; else a fresh Python.
     `database_url` None: LEDGER_TEST_DATABASE_URL is left unset (and LEDGER_DATABASE_URL is
     `app_database_url`). `guarded`: folders the suite may not read; its tries land in reads.txt
-    beside the lesson.
+    beside the lesson. `tests`: node ids (relative to the copy's root) to run instead of all of them.
     """
     report = lesson.parent / f"junit-{lesson.name}-{os.urandom(3).hex()}.xml"
-    args = _pytest_args(lesson, report, stop_at_first_failure)
+    args = _pytest_args(lesson, report, stop_at_first_failure, tests)
     env = {name: value for name, value in os.environ.items() if not name.startswith("LEDGER_")}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     if database_url is not None:
@@ -239,8 +301,8 @@ async def run_suite(
     finally:
         started.kill()  # over its time, cancelled, or the check's own timeout struck
     done = started.result(killed=not ended)
-    tests, failures = read_junit(report)
-    return SuiteRun(done.returncode, time.monotonic() - started_at, done.output, tests, failures)
+    order, failures = read_junit(report)
+    return SuiteRun(done.returncode, time.monotonic() - started_at, done.output, len(order), failures, order)
 
 
 def guarded_folders(folder: Path) -> list[Path]:
@@ -295,9 +357,11 @@ async def grade(
     rewrites: list[Edit] | None = None,
     fallback: bool = False,
     workers: int | None = None,
+    select: bool = True,
 ) -> Grading:
     """Run the learner's suite on the app as given (under coverage), then on each bug, the rewrite and
-    without a test database, in parallel. `rewrites` None: no rewrite run."""
+    without a test database, in parallel. `rewrites` None: no rewrite run. `select` False: each bug
+    runs the whole suite (the workshop's own tests compare both ways)."""
     planted = {bug.name: bug.plant(folder, number) for bug in bugs}  # every bug must apply before anything runs
     guarded = guarded_folders(folder)
     # One run more than cores: each run spends part of its time waiting on the database.
@@ -306,7 +370,11 @@ async def grade(
         reads: list[str] = []
 
         async def run(
-            label: str, timeout: float, bug: SeededBug | None = None, edits: list[Edit] | None = None
+            label: str,
+            timeout: float,
+            bug: SeededBug | None = None,
+            edits: list[Edit] | None = None,
+            tests: list[str] | None = None,
         ) -> tuple[SuiteRun, Coverage | None]:
             async with parallel:
                 lesson = copy_lesson(folder, Path(scratch) / label)
@@ -325,6 +393,7 @@ async def grade(
                         stop_at_first_failure=bug is not None,
                         coverage_data=data,
                         guarded=guarded,
+                        tests=tests,
                     )
                 finally:
                     await database.drop_database(server, name)
@@ -357,7 +426,14 @@ async def grade(
             grading = Grading(reference, measured, {})
             if reference.passed:
                 timeout = 3 * reference.seconds + 30
-                pending = [run(f"bug{index}", timeout, bug=bug) for index, bug in enumerate(bugs)]
+
+                async def unchanged() -> tuple[SuiteRun, Coverage | None]:
+                    return SuiteRun(0, 0.0, NOT_RUN, reference.tests, [], reference.order), None
+
+                pending = []
+                for index, bug in enumerate(bugs):
+                    tests = tests_for(bug, folder, reference, measured) if select else None
+                    pending.append(unchanged() if tests == [] else run(f"bug{index}", timeout, bug=bug, tests=tests))
                 if rewrites is not None:
                     pending.append(run("rewritten", timeout, edits=rewrites))
                 done = await asyncio.gather(*pending)

@@ -1,0 +1,91 @@
+"""Grading a learner's suite with seeded bugs: running only the tests that run a bug's lines gives
+the verdicts of running them all."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import shutil
+from pathlib import Path
+
+from workshop import database
+from workshop.authoring.verify import write_solution_tree
+from workshop.graders import seeded
+from workshop.lessons import lesson
+
+SOURCE = """\
+import functools
+
+
+@functools.cache
+def limit(
+    amount: int,
+) -> int:
+    total = (
+        amount
+        + 1
+    )
+    if total > 10:  # too much
+        return 10
+    try:
+        return total
+    except ValueError:
+        return 0
+# the end
+"""
+
+
+def test_a_change_is_the_whole_of_each_simple_statement_it_touches() -> None:
+    assert seeded.changed_lines(SOURCE, "        + 1\n") == {8, 9, 10, 11}
+
+
+def test_a_change_in_a_header_is_the_header_and_not_the_body() -> None:
+    assert seeded.changed_lines(SOURCE, "if total > 10:") == {12}
+    assert seeded.changed_lines(SOURCE, "except ValueError:") == {16}
+    assert seeded.changed_lines(SOURCE, "    amount: int,\n") == {4, 5, 6, 7}  # decorators and all
+
+
+def test_a_change_in_a_body_is_its_statement_only() -> None:
+    assert seeded.changed_lines(SOURCE, "        return 10\n") == {13}
+
+
+def test_a_change_that_touches_no_statement_runs_every_test() -> None:
+    assert seeded.changed_lines(SOURCE, "# the end") is None
+
+
+def _bugs() -> list[seeded.SeededBug]:
+    path = lesson("07").path / "checks" / "bugs.py"
+    spec = importlib.util.spec_from_file_location("lesson07_bugs", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    bugs: list[seeded.SeededBug] = module.SEEDED_BUGS
+    return bugs
+
+
+# A suite without its transfer tests: it misses some bugs and catches others.
+DROPPED = ("test_services_transfers.py", "test_api_transfers.py", "test_committed.py")
+
+
+def test_running_only_the_tests_that_run_a_bugs_lines_gives_the_verdicts_of_running_them_all(tmp_path: Path) -> None:
+    folder = write_solution_tree(lesson("07"), tmp_path)
+    for name in DROPPED:
+        (folder / "tests" / name).unlink()
+    shutil.rmtree(folder / "checks", ignore_errors=True)
+    bugs = _bugs()
+
+    async def both() -> tuple[seeded.Grading, seeded.Grading]:
+        server = database.server()
+        template = await database.migrated_template(server, folder, "07")
+        selected = await seeded.grade(folder, "07", bugs, server=server, template=template)
+        whole = await seeded.grade(folder, "07", bugs, server=server, template=template, select=False)
+        return selected, whole
+
+    selected, whole = asyncio.run(both())
+    assert selected.reference.passed, selected.reference.output[-3000:]
+    caught = {name: not run.passed for name, run in whole.runs.items()}
+    assert any(caught.values()) and not all(caught.values()), f"the reduced suite should miss some bugs: {caught}"
+    assert {name: not run.passed for name, run in selected.runs.items()} == caught
+    skipped = [name for name, run in selected.runs.items() if run.output == seeded.NOT_RUN]
+    fewer = [name for name in caught if 0 < selected.runs[name].tests < whole.runs[name].tests]
+    assert skipped or fewer, "selection ran every test for every bug: coverage contexts were not recorded"
