@@ -6,13 +6,17 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from workshop import worker
 from workshop.lessons import REPO
+
+if TYPE_CHECKING:
+    from loadtest.classroom import ClassServer
 
 COPIED = ["lessons", "solutions", "pyproject.toml", "README.md", ".gitignore", ".gitattributes"]
 
@@ -27,8 +31,14 @@ def repo_copy(tmp_path: Path) -> Iterator[Path]:
 
     A warm worker that a `workshop check` there started is stopped when the test ends.
     """
-    root = tmp_path / "workshop"
-    root.mkdir()
+    root = copy_repository(tmp_path / "workshop")
+    yield root
+    worker.stop(root / ".workshop" / "worker.sock")
+
+
+def copy_repository(root: Path) -> Path:
+    """A learner's clone at `root`: the workshop's lessons, solutions and config in a fresh git repository."""
+    root.mkdir(parents=True)
     for name in COPIED:
         source = REPO / name
         if source.is_dir():
@@ -39,8 +49,7 @@ def repo_copy(tmp_path: Path) -> Iterator[Path]:
     subprocess.run([*git, "init", "--quiet", "-b", "main"], cwd=root, check=True)
     subprocess.run([*git, "add", "--all"], cwd=root, check=True)
     subprocess.run([*git, "commit", "--quiet", "-m", "learner's clone"], cwd=root, check=True)
-    yield root
-    worker.stop(root / ".workshop" / "worker.sock")
+    return root
 
 
 @pytest.fixture
@@ -58,3 +67,26 @@ def workshop(repo_copy: Path) -> object:
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def class_server() -> Iterator[ClassServer]:
+    """`workshop class serve` on loopback and a database of its own, for the classroom's tests (one per run)."""
+    from loadtest.classroom import class_server as serving
+
+    with serving(title="Tuesday's class") as server:
+        yield server
+
+
+@pytest.fixture
+def clone(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Makes learners' clones: `clone("ada")` is a copy under tmp_path/ada; their workers stop at the end."""
+    made: list[Path] = []
+
+    def make(name: str) -> Path:
+        made.append(copy_repository(tmp_path / name))
+        return made[-1]
+
+    yield make
+    for root in made:
+        worker.stop(root / ".workshop" / "worker.sock")

@@ -181,7 +181,10 @@ main()
 """
 
 
-@pytest.mark.parametrize("command", [[], ["--help"], ["build", "--check"], ["diff", "00"], ["db", "status"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["--help"], ["build", "--check"], ["diff", "00"], ["db", "status"], ["class", "status"], ["grade", "--help"]],
+)
 def test_the_learners_cli_imports_nothing_from_the_dev_group(repo_copy: Path, command: list[str]) -> None:
     done = subprocess.run(
         [sys.executable, "-c", BLOCK_DEV_IMPORTS, str(repo_copy / "pyproject.toml"), *command],

@@ -396,7 +396,9 @@ def test_every_cli_command_has_its_reference_section() -> None:
     text = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
     commands: dict[str, click.Command] = typer.main.get_command(app).commands  # type: ignore[attr-defined]
     missing = [name for name in commands if f"{{#{name}}}" not in text]
-    missing += [f"db {name}" for name in commands["db"].commands if f"`db {name}" not in text]  # type: ignore[attr-defined]
+    for group in ("db", "class"):
+        subcommands = commands[group].commands  # type: ignore[attr-defined]
+        missing += [f"{group} {name}" for name in subcommands if f"`{group} {name}" not in text]
     assert not missing, f"docs/cli.md does not document: {missing}"
 
 

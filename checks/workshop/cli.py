@@ -37,6 +37,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The workshop's PostgreSQL: embedded, or WORKSHOP_DATABASE_URL.")
 app.add_typer(db_app, name="db")
+class_app = typer.Typer(
+    help="The instructor's live view of the room: the instructor serves it, each learner joins once."
+)
+app.add_typer(class_app, name="class")
 
 # The repository's docker-compose.yml: `docker compose up -d --wait db` serves this URL.
 COMPOSE_DATABASE_URL = "postgresql+asyncpg://postgres:postgres@localhost:5432/postgres"
@@ -466,6 +470,192 @@ def docs(port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8001) ->
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}  # Material's banner about MkDocs 2, on every start
     command = [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"]
     raise typer.Exit(subprocess.call(command, cwd=REPO, env=env))
+
+
+# --- the classroom and CI ---------------------------------------------------------------------
+
+
+@class_app.command("serve")
+@friendly
+def class_serve(
+    host: Annotated[
+        str, typer.Option(help="address to listen on; 0.0.0.0 is every network of this machine")
+    ] = "0.0.0.0",
+    port: Annotated[int, typer.Option(help="port")] = 8002,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="PostgreSQL for the class, postgresql://user:password@host/db (default: database "
+            "workshop_classroom on the workshop's own server)",
+        ),
+    ] = None,
+    new: Annotated[bool, typer.Option("--new", help="open a new class (new code and link), not the last one")] = False,
+    title: Annotated[str | None, typer.Option(help="the title of a new class")] = None,
+) -> None:
+    """Serve the class: print its code and your link, then show the room live until Ctrl-C."""
+    from sqlalchemy.exc import DBAPIError
+
+    from workshop.classroom import protocol
+    from workshop.classroom.server import serve as server
+
+    try:
+        settings, opened, _ = server.open_room(database_url, new, title)
+    except (OSError, DBAPIError) as error:
+        fail(f"Cannot use the class's database: {protocol.redact(str(error).splitlines()[0])}")
+    public, local = server.addresses(host, port)
+    again = " (reopened: same code and link as before)" if opened.resumed else ""
+    console.print(
+        f"Class [bold]{escape(opened.title)}[/bold] is open{again}.\n"
+        f"Learners join with:\n"
+        f'    [bold]uv run workshop class join {public} {opened.code} --name "Their name"[/bold]\n'
+        f"Your view of the room (keep this link to yourself):\n"
+        f"    {server.instructor_link(local, opened)}\n"
+        "[dim]Ctrl-C stops the server; `class serve` again reopens this class, `--new` opens another.[/dim]",
+        soft_wrap=True,
+    )
+    server.run(settings, opened, host, port)
+
+
+@class_app.command("join")
+@friendly
+def class_join(
+    url: Annotated[str, typer.Argument(help="the class server's address, as the instructor shows it")],
+    code: Annotated[str, typer.Argument(help="the class code, e.g. K7QM-4XPD")],
+    name: Annotated[str, typer.Option("--name", help="your name, as the instructor will see it")],
+) -> None:
+    """Join a class: from then on each whole-lesson run sends its result to the instructor's view."""
+    from workshop.classroom import client
+
+    current = client.Membership.load()
+    if current is not None:
+        fail(
+            f"You are in a class already ({current.title or current.url}, as {current.name}). "
+            "`uv run workshop class leave` first, then join again."
+        )
+    try:
+        membership = client.join(url, code, name)
+    except client.ClassError as error:
+        fail(str(error))
+    for report in results.latest().values():  # what you did before joining shows up at once
+        client.enqueue(report)
+    delivered = client.deliver()
+    console.print(
+        f"You joined [bold]{escape(membership.title)}[/bold] as [bold]{escape(membership.name)}[/bold].\n"
+        "From now on each run of a whole lesson (`uv run pytest lessons/NN`) sends its result, and only its\n"
+        "result, never your code, to your instructor's view of the room, in the background."
+        + (f"\nSent your {delivered.sent} earlier result(s)." if delivered.sent else ""),
+        soft_wrap=True,
+    )
+
+
+@class_app.command("status")
+@friendly
+def class_status() -> None:
+    """Say which class you are in, and send the results still queued for it."""
+    from workshop.classroom import client
+
+    membership = client.Membership.load()
+    if membership is None:
+        console.print("You are not in a class. Join one with `uv run workshop class join URL CODE --name NAME`.")
+        return
+    delivery = client.deliver()
+    console.print(f"Class: {escape(membership.title)} at {membership.url}, as {escape(membership.name)}.")
+    if delivery.sent:
+        console.print(f"Sent {delivery.sent} queued result(s) just now.")
+    if delivery.busy:
+        console.print("A run is sending your results right now.")
+    elif delivery.left:
+        console.print(f"[yellow]{delivery.left} result(s) wait to be sent[/yellow]: {escape(delivery.error)}")
+        console.print("[dim]They go with your next run, or with `uv run workshop class status` again.[/dim]")
+    else:
+        console.print("[green]Every result has been sent.[/green]")
+    if delivery.rejected:
+        console.print(f"[yellow]The server refused {delivery.rejected} result(s):[/yellow] {escape(delivery.error)}")
+
+
+@class_app.command("leave")
+@friendly
+def class_leave() -> None:
+    """Leave the class: forget its token and the results still queued for it (your results files stay)."""
+    from workshop.classroom import client
+
+    membership = client.leave()
+    console.print(
+        f"You left {escape(membership.title or membership.url)}." if membership else "You were not in a class."
+    )
+
+
+@app.command()
+@friendly
+def grade(
+    numbers: Annotated[
+        list[str] | None,
+        typer.Argument(help="lessons to grade; default: every lesson you have started", show_default=False),
+    ] = None,
+    summary: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="GITHUB_STEP_SUMMARY",
+            help="append the scorecards as a Markdown table to this file (GitHub Actions sets it)",
+        ),
+    ] = None,
+) -> None:
+    """Run the checks of every lesson you have started, then show one scorecard per lesson (for CI)."""
+    chosen = (
+        [lesson(number) for number in numbers]
+        if numbers
+        else [found for found in all_lessons() if build.drift(found.number)]
+    )
+    rows: list[tuple[Lesson, results.RunReport | None]] = []
+    for found in chosen:
+        console.rule(f"lesson {found.number}: {found.title}")
+        started = results.stamp()
+        _pytest(found.path)
+        run = results.latest().get(found.number)
+        rows.append((found, run if run is not None and run.at >= started else None))
+    table = Table(title="Scorecards", title_justify="left")
+    for column in ("lesson", "title", "checks", "next failing check"):
+        table.add_column(column)
+    for found, run in rows:
+        table.add_row(found.number, found.title, _score(run), _next(run))
+    if rows:
+        console.print(table)
+    else:
+        console.print("No lesson started yet: nothing to grade. Change a lesson's code, then run this again.")
+    if summary is not None:
+        with summary.open("a", encoding="utf-8") as file:
+            file.write(scorecards_markdown(rows))
+    if any(run is None or not run.done for _, run in rows):
+        raise typer.Exit(1)
+
+
+def _score(run: results.RunReport | None) -> str:
+    if run is None:
+        return "no result"
+    mark = "✅" if run.done else "❌"
+    return f"{mark} {run.passed}/{len(run.graded)}"
+
+
+def _next(run: results.RunReport | None) -> str:
+    first = run.next_failing() if run else None
+    if run is None:
+        return "the run did not finish: see its output above"
+    return f"{first.sentence} (step {first.step})" if first else ""
+
+
+def scorecards_markdown(rows: list[tuple[Lesson, results.RunReport | None]]) -> str:
+    """The scorecards as a Markdown table (a CI job's summary)."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["## Ledger workshop: scorecards", ""]
+    if not rows:
+        return "\n".join([*lines, "No lesson started yet: nothing to grade.", ""])
+    lines += ["| lesson | title | checks | next failing check |", "|---|---|---|---|"]
+    lines += [f"| {found.number} | {cell(found.title)} | {_score(run)} | {cell(_next(run))} |" for found, run in rows]
+    return "\n".join([*lines, ""])
 
 
 # --- for maintainers ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from workshop import grading, guard
+from workshop.classroom import client as classroom
 from workshop.grading import CheckTimeout, classify
 from workshop.lessons import LESSONS, lesson_of_path
 from workshop.results import CheckResult, Kind, Outcome, RunReport, save, stamp
@@ -294,13 +295,22 @@ def pytest_runtest_makereport(
     if report.skipped and check.outcome == Outcome.PASSED:
         check.outcome = Outcome.SKIPPED
         check.message = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+    if report.when == "setup":
+        # For --junitxml: pytest's junit writer reads the properties of the teardown report, which
+        # copies the item's; so they go on the item (and on this report, for other plugins).
+        _add_property(item, report, "workshop_step", str(check.step))
     if report.failed and call.excinfo is not None and check.outcome != Outcome.FAILED:
         kind, line = _classify(call.excinfo.value, item)
         check.outcome, check.kind, check.message = Outcome.FAILED, kind, line or _first_line(call.excinfo)
-        report.user_properties.append((_KIND, str(kind)))
+        _add_property(item, report, _KIND, str(kind))
         if kind != Kind.BUG:
             report.longrepr = line  # one line with the location; bugs keep their traceback
     return report
+
+
+def _add_property(item: pytest.Item, report: pytest.TestReport, name: str, value: str) -> None:
+    item.user_properties.append((name, value))
+    report.user_properties.append((name, value))
 
 
 def _classify(error: BaseException, item: pytest.Item) -> tuple[Kind, str]:
@@ -418,6 +428,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # A report run is the machinery's (verify, the workshop's own suite), not the learner's progress.
     elif run.checks and _is_whole_lesson_run(config):
         save(run)
+        # A learner who joined a class: the result is queued and sent by a detached process.
+        classroom.after_run(run)
 
 
 def _is_whole_lesson_run(config: pytest.Config) -> bool:

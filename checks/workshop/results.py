@@ -2,8 +2,13 @@
 
 The plugin builds a `RunReport` while the checks run and, for a run of a whole lesson, writes it
 to `.workshop/results/NN.json` (`save`): that file is the learner's progress on the lesson, read
-by the dashboard (`latest`). Everything that reads a run (verify, hint, the dashboard, the class
-view) reads this module's types, never dicts.
+by the dashboard (`latest`), posted to the class server (`workshop.classroom`) and uploaded by the
+grading workflow of a learner's fork. Everything in the workshop that reads a run (verify, hint,
+the dashboard, the class view) reads this module's types, never dicts.
+
+The file's format is versioned (`schema`) and described for other programs by the JSON Schema
+`results.schema.json` beside this module (`SCHEMA_FILE`); the suite validates real runs against it.
+Version history: 1, undocumented, had no totals; 2 adds `passed`, `failed` and `skipped`.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from typing import Any
 
 from workshop.lessons import STATE
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+SCHEMA_FILE = Path(__file__).with_name("results.schema.json")  # the format, for programs that are not Python
 RESULTS = STATE / "results"  # one file per lesson: NN.json, the last whole-lesson run
 
 
@@ -104,8 +110,13 @@ class RunReport:
     def done(self) -> bool:
         return bool(self.graded) and self.passed == len(self.graded) and not self.narrowed
 
+    def to_dict(self) -> dict[str, Any]:
+        """The results file's content: every field, and the totals for readers that are not this module."""
+        totals = {"passed": self.passed, "failed": len(self.failing), "skipped": len(self.skipped)}
+        return {**asdict(self), **totals}
+
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2)
+        return json.dumps(self.to_dict(), indent=2)
 
     @classmethod
     def from_json(cls, text: str) -> RunReport:
@@ -120,6 +131,7 @@ class RunReport:
             )
             for check in data.pop("checks", [])
         ]
+        # The totals are derived from the checks; a field of a later version is ignored.
         known = set(cls.__dataclass_fields__)
         return cls(checks=checks, **{key: value for key, value in data.items() if key in known})
 
