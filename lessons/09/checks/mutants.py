@@ -844,8 +844,11 @@ STEP_6 = [
                 ERRORS,
             ),
         ],
-        killed_by=["test_another_users_account_answers_404_like_a_missing_one[read]"],
-        says="a 403 would tell Ada",
+        killed_by=[
+            "test_another_users_account_answers_404_like_a_missing_one[read]",
+            "test_the_services_refuse_another_users_account_themselves",
+        ],
+        says="another user's account",
         why="403 confirms the account exists: any id can be probed, and this API documented 404",
     ),
     Mutant(
@@ -870,6 +873,58 @@ STEP_6 = [
         killed_by=["test_money_may_go_to_another_users_account"],
         says="money may go to anyone's account",
         why="the owner check applied to both sides: nobody can pay anybody",
+    ),
+    Mutant(
+        "owner-checked-after-the-rules",
+        path=TRANSFER_SERVICE,
+        find="""        if source.user_id != self.user_id:
+            raise AccountNotFound(source_id)
+        if source.currency != target.currency:
+            raise CurrencyMismatch(source.currency, target.currency)
+        # Read under the lock: no other transaction can spend this balance before we commit.
+        if source.balance < amount:
+            raise InsufficientFunds(source.id, source.balance, amount)
+""",
+        replace="""        if source.currency != target.currency:
+            raise CurrencyMismatch(source.currency, target.currency)
+        # Read under the lock: no other transaction can spend this balance before we commit.
+        if source.balance < amount:
+            raise InsufficientFunds(source.id, source.balance, amount)
+        if source.user_id != self.user_id:
+            raise AccountNotFound(source_id)
+""",
+        killed_by=[
+            "test_money_never_leaves_another_users_account[with too little money]",
+            "test_money_never_leaves_another_users_account[in another currency]",
+        ],
+        says="Check the owner before any other rule",
+        why="another user's account answers 409 with its balance or 422 with its currency: it exists, and holds that",
+    ),
+    Mutant(
+        "emails-unique-as-typed",
+        path=USER_MODEL,
+        find='Index("uq_users_email_lower", func.lower(User.email), unique=True)',
+        replace='Index("uq_users_email", User.email, unique=True)',
+        also=[
+            Edit(
+                EMAIL_INDEX,
+                EMAIL_INDEX.replace('_lower", "users", [sa.literal_column("lower(email)")]', '", "users", ["email"]'),
+                MIGRATION,
+            ),
+            Edit(
+                'op.drop_index("uq_users_email_lower", table_name="users")',
+                'op.drop_index("uq_users_email", table_name="users")',
+                MIGRATION,
+            ),
+            Edit(
+                ".on_conflict_do_nothing(index_elements=[func.lower(User.email)])",
+                ".on_conflict_do_nothing(index_elements=[User.email])",
+                USER_REPOSITORY,
+            ),
+        ],
+        killed_by=["test_two_sign_ups_with_one_email_at_once_make_one_user"],
+        says="unique whatever their case",
+        why="Ada@Example.com and ada@example.com become two users of one mailbox, each with a password",
     ),
     Mutant(
         "fingerprint-without-the-user",

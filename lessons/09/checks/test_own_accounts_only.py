@@ -77,28 +77,44 @@ async def test_another_users_account_answers_404_like_a_missing_one(ledger: Ledg
     assert after == 500, f"Lesson 09: after {what}, Grace's balance is {after}, not 500 (step 6)"
 
 
-async def test_money_never_leaves_another_users_account(ledger: Ledger) -> None:
-    """Hint: after both rows are locked, a source whose user_id is not self.user_id is AccountNotFound."""
+# Grace's account as Ada's source: whatever it holds, Ada must learn nothing from the answer. A rule checked
+# before the owner (the currency, the balance) would answer 422 or 409 and tell her it exists, and what it holds.
+SOURCES = {
+    "with enough money": ("EUR", 1000),
+    "with too little money": ("EUR", 100),
+    "in another currency": ("USD", 1000),
+}
+
+
+@pytest.mark.parametrize("source", list(SOURCES))
+async def test_money_never_leaves_another_users_account(ledger: Ledger, source: str) -> None:
+    """Hint: right after both rows are locked, before any other rule, a source whose user_id is not self.user_id
+    is AccountNotFound.
+    """
+    currency, holds = SOURCES[source]
     async with ledger() as http:
         ada, grace = await signed_in(http, "ada"), await signed_in(http, "grace")
         hers = await open_account(http, ada)
-        theirs = await open_account(http, grace, deposit=1000)
+        theirs = await open_account(http, grace, currency=currency, deposit=holds)
         response = await http.post(
             "/api/v1/transfers",
             json={"source_id": theirs["id"], "target_id": hers["id"], "amount": 400},
             headers=ada.headers,
         )
         left = await balance(http, grace, theirs)
-    assert response.status_code != 201 and left == 1000, (
+    assert response.status_code != 201 and left == holds, (
         f"Lesson 09: Ada's token moved 400 out of another user's account, Grace's (POST /api/v1/transfers "
-        f"answered {response.status_code}; Grace has {left} left): anyone who knows an account's id can empty it. "
-        "Refuse a source that is not the user's (step 6)"
+        f"answered {response.status_code}; Grace has {left} of {holds} left): anyone who knows an account's id can "
+        "empty it. Refuse a source that is not the user's (step 6)"
     )
-    expect_status(response, 404, "a transfer out of Grace's account with Ada's token", 6, "account_not_found")
-    assert error_code(response) == "account_not_found", (
-        f"Lesson 09: a transfer out of another user's account answered {explain(response)}; expected "
-        "account_not_found, as for an account that does not exist (step 6)"
-    )
+    what = f"a transfer out of Grace's account {source} ({holds} {currency}), with Ada's token"
+    if response.status_code != 404 or error_code(response) != "account_not_found":
+        code = error_code(response)
+        leak = f": that tells Ada the account exists, and something of what it holds ({code})" if code else ""
+        raise lesson_error(
+            f"{what} answered {explain(response)}{leak}. Expected 404 account_not_found, as for an account that "
+            "does not exist: check the owner before any other rule (step 6)"
+        )
 
 
 async def test_money_may_go_to_another_users_account(ledger: Ledger) -> None:
@@ -166,6 +182,11 @@ async def test_the_services_refuse_another_users_account_themselves(db_session: 
             found = await attempt()
         except AccountNotFound:
             continue
+        except Exception as error:  # any other answer is the lesson's point, not a crash
+            raise lesson_error(
+                f"{what} raised {type(error).__name__} ({error}); expected AccountNotFound, the error of an account "
+                "that does not exist: another user's account must look exactly like no account (step 6)"
+            ) from error
         raise lesson_error(
             f"{what} returned {found!r}: the service gives one user another user's account when asked directly. "
             "A check in a route guards that route only; the service is where every caller passes (step 6)"

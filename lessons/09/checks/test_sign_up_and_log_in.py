@@ -284,10 +284,13 @@ async def test_two_sign_ups_with_one_email_at_once_make_one_user(committed_datab
                     "before either inserted it. Insert with ON CONFLICT (lower(email)) DO NOTHING and answer None "
                     "(step 4)"
                 ) from None
+            # Read what it made before the rollback expires it (a repr afterwards would need the database).
+            made = None if outcome is None else f"a second user, {getattr(outcome, 'email', outcome)!r}"
             await second.rollback()
     finally:
         await engine.dispose()
-    assert outcome is None, (
-        f"Lesson 09: a second sign-up with a taken email (another case, at the same moment) returned {outcome!r}; "
-        "expected None: the email is taken (step 4)"
+    assert made is None, (
+        f"Lesson 09: a second sign-up with a taken email in another case ({email.upper()!r} after {email!r}), at the "
+        f"same moment, made {made}; expected None: emails are unique whatever their case, so the unique index is "
+        "on lower(email) (step 4)"
     )
