@@ -42,9 +42,12 @@ SPARE_TEMPLATES = 2
 # DROP DATABASE forces a checkpoint. Without fsync that costs milliseconds instead of up to a second
 # (lesson 05's checks: 20 s → 5.4 s on 2 busy cores). A crash of the machine may lose its data: the
 # next run rebuilds its templates.
+# Durability off: a DROP DATABASE per concurrency check would otherwise flush to disk. Deadlocks
+# found after 100 ms instead of 1 s: a lock-order bug planted in lesson 07 deadlocks dozens of
+# transfers, one after another, and a learner's crossing test waited 1 s for each.
 TUNING = (
     "\n# ledger-workshop: a disposable server for checks\n"
-    "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+    "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\ndeadlock_timeout = 100ms\n"
 )
 
 
