@@ -2,6 +2,7 @@
 
     uv run python -m loadtest.bench                      # 5 rounds of 5 s, 32 connections
     uv run python -m loadtest.bench --rounds 9 --duration 10
+    uv run python -m loadtest.bench --variants ab --setting db_pool_pre_ping=false
 
 Three apps answer the same `GET /api/v1/accounts/{id}` and `POST /api/v1/transfers` on one
 database holding the same accounts:
@@ -62,7 +63,17 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=1000)
     parser.add_argument("--loader", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--variants", default="abc", help="which of a, b, c to run (default: all)")
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of the served apps, as LEDGER_NAME (repeatable), e.g. db_pool_pre_ping=false",
+    )
     args = parser.parse_args()
+    if malformed := [setting for setting in args.setting if "=" not in setting]:
+        parser.error(f"--setting takes NAME=VALUE, not {malformed[0]!r}")
+    settings = dict(setting.split("=", 1) for setting in args.setting)
     loader = loader_name(args.loader)
     variants = [key for key in "abc" if key in args.variants]
     if loader == "python":
@@ -72,7 +83,7 @@ def main() -> None:
     results: dict[tuple[str, str], list[Result]] = defaultdict(list)
     with seeded_stage("bench", args.accounts, BALANCE) as stage:
         ids = stage.ids
-        env = service_env(stage.url)  # one secret key for all three: the one token works on each
+        env = service_env(stage.url, **settings)  # one secret key for all three: the one token works on each
         with ExitStack() as stack:
             services = {
                 key: stack.enter_context(Service(VARIANTS[key][0], VARIANTS[key][1], stage.folder, env))
