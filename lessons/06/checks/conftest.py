@@ -8,122 +8,27 @@ when the check ends: checks never see each other's accounts, and nothing is left
 
 import json
 import re
-import traceback
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import fastapi.routing
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop import grading
-from workshop.grading import load
-
-Ledger = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-def create_app(**settings: Any) -> FastAPI:
-    """Your create_app() with Settings from the environment, plus keyword overrides."""
-    config = load("app.core.config")
-    application: FastAPI = load("app.main").create_app(config.Settings(**settings))
-    return application
-
-
-def _stub_error(error: BaseException) -> BaseException | None:
-    """The NotImplementedError of a stub inside `error` (a group, a cause, a context), else None."""
-    pending, seen = [error], set()
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, NotImplementedError):
-            return current
-        if isinstance(current, BaseExceptionGroup):
-            pending.extend(current.exceptions)
-        pending.extend(linked for linked in (current.__cause__, current.__context__) if linked is not None)
-    return None
-
-
-@asynccontextmanager
-async def serving(application: FastAPI, errors: list[BaseException] | None = None) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its lifespan running, and a client for it.
-
-    An exception escaping the app becomes what a real client gets, a 500; `explain()` names it
-    (the response carries it). A stub's NotImplementedError still reaches the check at once.
-    Pass `errors=[]` to collect every escaped exception in that list as well.
-    """
-    recorded: list[BaseException] = [] if errors is None else errors
-    async with LifespanManager(application) as manager:
-        served: Any = manager.app
-
-        async def recording(scope: Any, receive: Any, send: Any) -> None:
-            try:
-                await served(scope, receive, send)
-            except Exception as error:
-                recorded.append(error)
-                raise
-
-        seen = len(recorded)
-
-        async def attach_error(response: httpx.Response) -> None:
-            nonlocal seen
-            response.extensions[SERVED_BY] = application
-            new, seen = recorded[seen:], len(recorded)
-            if not new:
-                return
-            if errors is None:
-                stub = next((_stub_error(error) for error in new if _stub_error(error) is not None), None)
-                if stub is not None:
-                    raise new[-1]  # a stub: the check fails as "todo", pointing at it
-            response.extensions[ESCAPED] = new[-1]
-
-        transport = httpx.ASGITransport(app=recording, raise_app_exceptions=False)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://ledger.test", event_hooks={"response": [attach_error]}
-        ) as client:
-            yield client
+from workshop.serving import ESCAPED, SERVED_BY, Ledger, ledger_in, where
 
 
 @pytest.fixture
 def ledger(app_env: str, db_connection: AsyncConnection) -> Ledger:
     """`async with ledger(**settings) as http:` — your app, its sessions joined to this check's transaction."""
-
-    @asynccontextmanager
-    async def start(**settings: Any) -> AsyncIterator[httpx.AsyncClient]:
-        application = create_app(**settings)
-
-        async def session_in_this_check() -> AsyncIterator[AsyncSession]:
-            # What get_session does (commit on success, roll back on error), inside the check's transaction.
-            async with AsyncSession(
-                bind=db_connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-            ) as session:
-                try:
-                    yield session
-                except Exception:
-                    await session.rollback()
-                    raise
-                else:
-                    await session.commit()
-
-        application.dependency_overrides[load("app.dependencies.session").get_session] = session_in_this_check
-        async with serving(application) as client:
-            yield client
-
-    return start
+    return ledger_in(db_connection)
 
 
 # --- why a response is not what a check expected ------------------------------------------------
-
-ESCAPED = "workshop_escaped_error"  # response.extensions key: the exception that became this 500
-SERVED_BY = "workshop_application"  # response.extensions key: the app that answered
 
 
 @dataclass(frozen=True)
@@ -184,17 +89,6 @@ def _body(response: httpx.Response) -> object:
         return response.json()
     except ValueError:
         return None
-
-
-def _where(error: BaseException) -> str:
-    """` (app/routers/v1/accounts.py:33)`: the innermost line of the lesson's app the error passed through."""
-    app_dir = grading.folder().resolve() / "app"
-    site = ""
-    for frame, line in traceback.walk_tb(error.__traceback__):
-        path = Path(frame.f_code.co_filename).resolve()
-        if app_dir in path.parents:
-            site = f" ({path.relative_to(app_dir.parent).as_posix()}:{line})"
-    return site
 
 
 def explain(response: httpx.Response) -> tuple[str, int | None]:
@@ -263,7 +157,7 @@ def explain(response: httpx.Response) -> tuple[str, int | None]:
     escaped = response.extensions.get(ESCAPED)
     if status == 500 and isinstance(escaped, BaseException):
         said = grading.unexpected_outcome(escaped) or f"your code raised {type(escaped).__name__}: {escaped}"
-        return f"500 because {said[:300]}{_where(escaped)}", None
+        return f"500 because {said[:300]}{where(escaped)}", None
     return f"{status} {response.text[:160]}", None
 
 

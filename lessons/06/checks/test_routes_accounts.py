@@ -13,8 +13,9 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workshop.grading import load
+from workshop.serving import Ledger, create_app, serving
 
-from .conftest import Ledger, balance, create_app, deposit, error_code, expect_status, open_account, serving
+from .conftest import balance, deposit, error_code, expect_status, open_account
 
 pytestmark = pytest.mark.step(3)
 

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from workshop import grading
 from workshop.graders import architecture
 from workshop.grading import load
+from workshop.serving import create_app
 
-from .conftest import create_app, served_routes
+from .conftest import served_routes
 
 
 def broken_rules(layer: str) -> list[str]:
