@@ -13,28 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import traceback
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
 import pytest
-from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from workshop import grading
-from workshop.grading import LessonError, load
-
-Ledger = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+from workshop.grading import LessonError
+from workshop.serving import ESCAPED, Ledger, ledger_in, where
 
 # The secret the engine's app_env fixture sets (LEDGER_SECRET_KEY): your app signs with it.
 SECRET = "a-test-secret-that-is-not-the-default"
@@ -59,106 +54,10 @@ def lesson_error(message: str) -> LessonError:
 # --- the app over HTTP -------------------------------------------------------------------------------
 
 
-def create_app(**settings: Any) -> FastAPI:
-    """Your create_app() with Settings from the environment, plus keyword overrides."""
-    config = load("app.core.config")
-    application: FastAPI = load("app.main").create_app(config.Settings(**settings))
-    return application
-
-
-def _stub_error(error: BaseException) -> BaseException | None:
-    """The NotImplementedError of a stub inside `error` (a group, a cause, a context), else None."""
-    pending, seen = [error], set()
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, NotImplementedError):
-            return current
-        if isinstance(current, BaseExceptionGroup):
-            pending.extend(current.exceptions)
-        pending.extend(linked for linked in (current.__cause__, current.__context__) if linked is not None)
-    return None
-
-
-ESCAPED = "workshop_escaped_error"  # response.extensions key: the exception that became this 500
-
-
-@asynccontextmanager
-async def serving(application: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its lifespan running, and a client for it.
-
-    An exception escaping the app becomes what a real client gets, a 500, and `explain()` names it.
-    A stub's NotImplementedError reaches the check at once, so the check fails as "todo".
-    """
-    recorded: list[BaseException] = []
-    async with LifespanManager(application) as manager:
-        served: Any = manager.app
-
-        async def recording(scope: Any, receive: Any, send: Any) -> None:
-            try:
-                await served(scope, receive, send)
-            except Exception as error:
-                recorded.append(error)
-                raise
-
-        seen = 0
-
-        async def attach_error(response: httpx.Response) -> None:
-            nonlocal seen
-            new, seen = recorded[seen:], len(recorded)
-            if not new:
-                return
-            stub = next((_stub_error(error) for error in new if _stub_error(error) is not None), None)
-            if stub is not None:
-                raise new[-1]
-            response.extensions[ESCAPED] = new[-1]
-
-        transport = httpx.ASGITransport(app=recording, raise_app_exceptions=False)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://ledger.test", event_hooks={"response": [attach_error]}
-        ) as client:
-            yield client
-
-
 @pytest.fixture
 def ledger(app_env: str, db_connection: AsyncConnection) -> Ledger:
     """`async with ledger(**settings) as http:` — your app, its sessions joined to this check's transaction."""
-
-    @asynccontextmanager
-    async def start(**settings: Any) -> AsyncIterator[httpx.AsyncClient]:
-        application = create_app(**settings)
-
-        async def session_in_this_check() -> AsyncIterator[AsyncSession]:
-            # What get_session does (commit on success, roll back on error), inside the check's transaction.
-            async with AsyncSession(
-                bind=db_connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-            ) as session:
-                try:
-                    yield session
-                except Exception:
-                    await session.rollback()
-                    raise
-                else:
-                    await session.commit()
-
-        application.dependency_overrides[load("app.dependencies.session").get_session] = session_in_this_check
-        async with serving(application) as client:
-            yield client
-
-    return start
-
-
-def _where(error: BaseException) -> str:
-    """` (app/services/users.py:33)`: the innermost line of the lesson's app the error passed through."""
-    app_dir = grading.folder().resolve() / "app"
-    site = ""
-    for frame, line in traceback.walk_tb(error.__traceback__):
-        path = Path(frame.f_code.co_filename).resolve()
-        if app_dir in path.parents:
-            site = f" ({path.relative_to(app_dir.parent).as_posix()}:{line})"
-    return site
+    return ledger_in(db_connection)
 
 
 def explain(response: httpx.Response) -> str:
@@ -171,7 +70,7 @@ def explain(response: httpx.Response) -> str:
     escaped = response.extensions.get(ESCAPED)
     if status == 500 and isinstance(escaped, BaseException):
         said = grading.unexpected_outcome(escaped) or f"your code raised {type(escaped).__name__}: {escaped}"
-        return f"500 because {said[:300]}{_where(escaped)}"
+        return f"500 because {said[:300]}{where(escaped)}"
     if status in (301, 302, 307, 308):
         return (
             f"{status}, a redirect to {response.headers.get('location')}: the route is declared with a trailing "

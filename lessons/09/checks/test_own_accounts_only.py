@@ -5,13 +5,15 @@ Another user's account answers exactly what an account that does not exist answe
 account_not_found. The last checks call the services directly: the rule lives there, not in a route.
 """
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from workshop.grading import load
 
@@ -191,3 +193,33 @@ async def test_the_services_refuse_another_users_account_themselves(db_session: 
             f"{what} returned {found!r}: the service gives one user another user's account when asked directly. "
             "A check in a route guards that route only; the service is where every caller passes (step 6)"
         )
+
+
+async def test_a_deposit_still_locks_the_account_it_checks(db_session: AsyncSession) -> None:
+    """Hint: `_owned(account_id, await self.accounts.get_for_update(account_id))`: the owner check reads the row
+    under lesson 05's lock, not with a plain get.
+    """
+    models = load("app.models")
+    ada = models.User(email=f"ada-{uuid.uuid4().hex[:8]}@example.com", password_hash="x")
+    db_session.add(ada)
+    await db_session.flush()
+    accounts = load("app.services.accounts").AccountService(db_session, ada.id)
+    hers = await accounts.open(owner="Ada", currency="EUR")
+    connection = db_session.bind
+    assert isinstance(connection, AsyncConnection)
+    sent: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        sent.append(" ".join(statement.split()))
+
+    event.listen(connection.sync_connection, "before_cursor_execute", record)
+    try:
+        await accounts.deposit(hers.id, 100)
+    finally:
+        event.remove(connection.sync_connection, "before_cursor_execute", record)
+    locked = [sql for sql in sent if re.search(r"\bFROM accounts\b.*\bFOR UPDATE\b", sql, re.IGNORECASE | re.DOTALL)]
+    assert locked, (
+        f"Lesson 09: AccountService.deposit() read the account without locking its row ({len(sent)} statements, "
+        "none SELECT … FROM accounts … FOR UPDATE): two deposits at once both read the old balance and one is "
+        "lost, lesson 05's race. Check the owner on the row get_for_update() returns (step 6)"
+    )

@@ -164,6 +164,20 @@ async def test_a_wrong_password_and_an_unknown_email_answer_the_same(ledger: Led
     )
 
 
+async def test_an_email_with_a_nul_byte_is_a_failed_log_in(ledger: Ledger) -> None:
+    """Hint: PostgreSQL's text cannot hold a NUL byte: such an email is no user's, so do not look it up."""
+    async with ledger() as http:
+        response = await http.post(TOKEN_URL, data={"username": "ada\x00@example.com", "password": "not the password"})
+    expect_status(
+        response,
+        401,
+        "logging in with an email holding a NUL byte (username=ada%00@example.com)",
+        4,
+        "invalid_credentials, as for any unknown email: the form field is free text, and the database cannot "
+        "compare a NUL",
+    )
+
+
 async def test_an_unknown_email_costs_as_much_hashing_as_a_wrong_password(
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -71,6 +71,12 @@ async def test_a_request_without_a_valid_token_answers_401(ledger: Ledger, how: 
         f"Lesson 09: the 401 {what} carries WWW-Authenticate {challenge or 'nothing'!r}; a 401 must say which "
         "credentials to send (RFC 9110, RFC 6750): WWW-Authenticate: Bearer. challenge_for() gives it (step 5)"
     )
+    if how != "no-token":
+        assert 'error="invalid_token"' in challenge, (
+            f"Lesson 09: the 401 {what} carries WWW-Authenticate {challenge!r}: a token was sent and refused, so "
+            "the challenge is 'Bearer error=\"invalid_token\"' (RFC 6750, 3.1), which tells the client to log in "
+            "again. current_user raises NotAuthenticated(…, token_sent=True) for every token it refuses (step 5)"
+        )
 
 
 async def test_the_challenge_says_invalid_token_only_when_a_token_was_sent(ledger: Ledger) -> None:

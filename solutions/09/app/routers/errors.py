@@ -73,7 +73,7 @@ def status_for(error: DomainError) -> int:
 
 def challenge_for(error: DomainError) -> str | None:
     """The WWW-Authenticate value of a 401 (RFC 6750, section 3); None for every other error."""
-    ### BEGIN SOLUTION "Bearer" for a failed log-in or a missing token; 'Bearer error="invalid_token"' for a token that was sent but is not valid; None otherwise (step 5)
+    ### BEGIN SOLUTION "Bearer" for a failed log-in or a missing token; 'Bearer error="invalid_token"' for a token that was sent but is not valid; None otherwise (step 4)
     match error:
         case NotAuthenticated(token_sent=True):
             return 'Bearer error="invalid_token"'
