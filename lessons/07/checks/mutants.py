@@ -16,6 +16,20 @@ API_A = "tests/test_api_accounts.py"
 COMMITTED = "tests/test_committed.py"
 
 
+def skipped_after(line: str, path: str) -> Edit:
+    """Every test of `path` skipped, as a hurried learner leaves a file: a module-level mark after `line`."""
+    return Edit(line, f'{line}pytestmark = pytest.mark.skip(reason="later")\n', path)
+
+
+# No transfer test runs: the service's, the API's and the committed ones (that file imports no pytest).
+TRANSFER_TESTS_SKIPPED = [
+    skipped_after("from app.services.transfers import TransferService\n", SERVICES_T),
+    skipped_after('TRANSFERS = "/api/v1/transfers"\n', API_T),
+    skipped_after('ACCOUNTS = "/api/v1/accounts"\n', COMMITTED),
+    Edit("import httpx\n", "import httpx\nimport pytest\n", COMMITTED),
+]
+
+
 def bug(name: str) -> str:
     return f"test_your_tests_catch_the_seeded_bug[{name}]"
 
@@ -340,21 +354,9 @@ MUTANTS = [
     Mutant(
         "transfers-left-untested",
         path=SERVICES_T,
-        find="from app.services.transfers import TransferService\n",
-        replace='from app.services.transfers import TransferService\n\npytestmark = pytest.mark.skip(reason="later")\n',
-        also=[
-            Edit(
-                'TRANSFERS = "/api/v1/transfers"\n',
-                'TRANSFERS = "/api/v1/transfers"\npytestmark = pytest.mark.skip(reason="later")\n',
-                API_T,
-            ),
-            Edit(
-                'ACCOUNTS = "/api/v1/accounts"\n',
-                'ACCOUNTS = "/api/v1/accounts"\npytestmark = pytest.mark.skip(reason="later")\n',
-                COMMITTED,
-            ),
-            Edit("import httpx\n", "import httpx\nimport pytest\n", COMMITTED),
-        ],
+        find=TRANSFER_TESTS_SKIPPED[0].find,
+        replace=TRANSFER_TESTS_SKIPPED[0].replace,
+        also=TRANSFER_TESTS_SKIPPED[1:],
         killed_by=["test_your_tests_run_at_least_90_percent_of_the_services"],
         says="at least 90%",
         why="a suite that tests the accounts and stops there: the transfer service and its rules never run",
@@ -440,25 +442,8 @@ MUTANTS += [
         "account-tests-only",
         path=REPOSITORIES,
         find="from app.models import Account, Entry\n",
-        replace='from app.models import Account, Entry\n\npytestmark = pytest.mark.skip(reason="later")\n',
-        also=[
-            Edit(
-                'TRANSFERS = "/api/v1/transfers"\n',
-                'TRANSFERS = "/api/v1/transfers"\npytestmark = pytest.mark.skip(reason="later")\n',
-                API_T,
-            ),
-            Edit(
-                'ACCOUNTS = "/api/v1/accounts"\n',
-                'ACCOUNTS = "/api/v1/accounts"\npytestmark = pytest.mark.skip(reason="later")\n',
-                COMMITTED,
-            ),
-            Edit("import httpx\n", "import httpx\nimport pytest\n", COMMITTED),
-            Edit(
-                "from app.services.transfers import TransferService\n",
-                'from app.services.transfers import TransferService\n\npytestmark = pytest.mark.skip(reason="later")\n',
-                SERVICES_T,
-            ),
-        ],
+        replace=skipped_after("from app.models import Account, Entry\n", REPOSITORIES).replace,
+        also=TRANSFER_TESTS_SKIPPED,
         killed_by=["test_your_tests_run_at_least_90_percent_of_the_repositories"],
         says="app/crud",
         why="no repository tests and no transfers: the idempotency keys' repository and the entries' pages never run",
