@@ -92,3 +92,27 @@ def test_running_only_the_tests_that_run_a_bugs_lines_gives_the_verdicts_of_runn
     skipped = [name for name, run in selected.runs.items() if run.output == seeded.NOT_RUN]
     fewer = [name for name in caught if 0 < selected.runs[name].tests < whole.runs[name].tests]
     assert skipped or fewer, "selection ran every test for every bug: coverage contexts were not recorded"
+
+
+def test_a_run_without_fork_measures_the_lines_after_a_database_call(tmp_path: Path) -> None:
+    """The plain-subprocess fallback (no fork: Windows) records coverage as the forked runs do."""
+    folder = write_solution_tree(lesson("07"), tmp_path)
+    shutil.rmtree(folder / "checks", ignore_errors=True)
+
+    async def measured() -> tuple[seeded.SuiteRun, seeded.Coverage | None]:
+        server = database.server()
+        template = await database.migrated_template(server, folder, "07")
+        name = database.run_database_name("07_without_fork")
+        await database.create_database(server, name, template=template)
+        data = tmp_path / "coverage.data"
+        try:
+            run = await seeded.run_suite(folder, server.database_url(name), timeout=120, coverage_data=data, fork=False)
+        finally:
+            await database.drop_database(server, name)
+        return run, seeded.read_coverage(data, folder, seeded.COVERAGE_SOURCE)
+
+    run, coverage = asyncio.run(measured())
+    assert run.passed, run.output[-3000:]
+    assert coverage is not None and coverage.contexts, "no coverage contexts were recorded"
+    percent, not_run = coverage.of("app/routers/v1")
+    assert percent == 100, f"lines after a database call went unmeasured (coverage must follow greenlets): {not_run}"

@@ -91,6 +91,13 @@ def _start_without_main(child: multiprocessing.process.BaseProcess) -> None:
             multiprocessing.spawn.get_preparation_data = original
 
 
+# A run under coverage: SQLAlchemy's async layer switches greenlets under every await, and a tracer that
+# does not follow them loses the lines after a route's first database call. Each test's lines are
+# recorded under its node id (workshop.contexts), for lesson 07's choice of tests per seeded bug.
+CONCURRENCY = ["greenlet", "thread"]
+CONTEXTS = ["-p", "workshop.contexts"]
+
+
 def in_child(
     args: list[str],
     env: dict[str, str],
@@ -115,16 +122,12 @@ def in_child(
     if source is not None and data is not None:
         import coverage
 
-        # SQLAlchemy's async layer switches greenlets under every await: a tracer that does not follow them
-        # loses the lines after the first database call (a route's return went unmeasured).
-        measured = coverage.Coverage(
-            data_file=data, source=[source], config_file=False, concurrency=["greenlet", "thread"]
-        )
+        measured = coverage.Coverage(data_file=data, source=[source], config_file=False, concurrency=CONCURRENCY)
         measured.start()
     try:
         # The fork server imported pytest's plugins before pytest could rewrite their asserts; no matter
         # for them (the checks themselves are never preloaded), so keep the warning out of the output.
-        contexts = ["-p", "workshop.contexts"] if measured is not None else []
+        contexts = CONTEXTS if measured is not None else []
         code = pytest.main([*args, *contexts, "-W", "ignore::pytest.PytestAssertRewriteWarning"])
     finally:
         if measured is not None:
@@ -181,11 +184,18 @@ class Started:
             _start_without_main(self._child)
         elif self._forked is None:
             under_coverage = (
-                ["coverage", "run", f"--source={coverage_source}", f"--data-file={coverage_data}", "-m"]
+                [
+                    "coverage",
+                    "run",
+                    f"--source={coverage_source}",
+                    f"--data-file={coverage_data}",
+                    f"--concurrency={','.join(CONCURRENCY)}",
+                    "-m",
+                ]
                 if covered
                 else []
             )
-            contexts = ["-p", "workshop.contexts"] if covered else []
+            contexts = CONTEXTS if covered else []
             with self._log.open("wb") as sink:
                 self._process = subprocess.Popen(
                     [sys.executable, "-m", *under_coverage, "pytest", *args, *contexts],
