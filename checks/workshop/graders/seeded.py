@@ -333,8 +333,8 @@ async def _sentinel_kept(server: database.Server, name: str) -> bool:
 REWRITTEN = "\n# Rewritten by the workshop's grader: the same behaviour, in other words.\n"
 
 
-def rewrite(lesson: Path, number: str, edits: list[Edit]) -> None:
-    """Apply the behaviour-preserving rewrites to the copy at `lesson`; end every app file with a comment."""
+def edit_copy(lesson: Path, number: str, edits: list[Edit]) -> None:
+    """Apply the grader's `edits` to the copy at `lesson`; BugDoesNotApply when the learner changed the app."""
     try:
         apply_all(lesson, edits, allowed=[])
     except (EditDoesNotApply, KeyError) as error:
@@ -343,6 +343,11 @@ def rewrite(lesson: Path, number: str, edits: list[Edit]) -> None:
             f"{number} grades your tests against the app as given: undo your changes there "
             f"(`git diff lessons/{number}/app`)."
         ) from None
+
+
+def rewrite(lesson: Path, number: str, edits: list[Edit]) -> None:
+    """Apply the behaviour-preserving rewrites to the copy at `lesson`; end every app file with a comment."""
+    edit_copy(lesson, number, edits)
     for path in sorted((lesson / "app").rglob("*.py")):
         path.write_text(path.read_text(encoding="utf-8") + REWRITTEN, encoding="utf-8")
 

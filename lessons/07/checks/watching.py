@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workshop import database
-from workshop.edits import Edit, EditDoesNotApply, apply_all
+from workshop.edits import Edit
 from workshop.graders import seeded
 
 WATCHER = Path(__file__).with_name("planted_watcher.py")
@@ -93,14 +93,7 @@ class Watched:
 
 def plant(lesson: Path, number: str, log: Path) -> None:
     """Write the watcher into the copy at `lesson` and have the service dependencies call it."""
-    try:
-        apply_all(lesson, EDITS, allowed=[])
-    except (EditDoesNotApply, KeyError) as error:
-        raise seeded.BugDoesNotApply(
-            f"Lesson {number}: the app of lessons/{number} is not the one the workshop gives ({error}); lesson "
-            f"{number} grades your tests against the app as given: undo your changes there "
-            f"(`git diff lessons/{number}/app`)."
-        ) from None
+    seeded.edit_copy(lesson, number, EDITS)
     text = WATCHER.read_text(encoding="utf-8").replace("__WATCHER_LOG__", str(log))
     (lesson / "app" / "_workshop_watcher.py").write_text(text, encoding="utf-8")
 
