@@ -2,13 +2,11 @@
 
 import ast
 import re
-from collections.abc import Awaitable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IllegalStateChangeError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
@@ -63,26 +61,6 @@ async def shared_between_tasks(method: str, step: int, call: Awaitable[T]) -> T:
             "is not safe to share between concurrent tasks such as asyncio.gather(): one await after "
             f"another (step {step})"
         ) from None
-
-
-@contextmanager
-def statements_sent(target: Connection | Engine) -> Iterator[list[str]]:
-    """The SQL statements sent on `target` inside the block, one per round trip, SAVEPOINTs left out.
-
-    The checks' own transactions use SAVEPOINTs to isolate the code under test; they are not the
-    repository's doing, so they are not listed.
-    """
-    sent: list[str] = []
-
-    def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-        if not re.match(r"\s*(RELEASE\s+)?(ROLLBACK\s+TO\s+)?SAVEPOINT\b", statement, re.IGNORECASE):
-            sent.append(" ".join(statement.split()))
-
-    event.listen(target, "before_cursor_execute", before)
-    try:
-        yield sent
-    finally:
-        event.remove(target, "before_cursor_execute", before)
 
 
 def reads_one_page(statement: str) -> bool:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from workshop import database, grading
 from workshop.grading import load
+from workshop.statements import statements_sent
 
 from .conftest import (
     crud_imports_above_their_layer,
@@ -27,7 +28,6 @@ from .conftest import (
     paging_symptoms,
     reads_one_page,
     short,
-    statements_sent,
     watch_commits,
     watch_savepoints,
 )

@@ -13,13 +13,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from workshop.grading import load
+from workshop.statements import statements_sent
 
 from .conftest import (
     paging_symptoms,
     reads_one_page,
     shared_between_tasks,
     short,
-    statements_sent,
     watch_commits,
     watch_savepoints,
 )

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import re
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from workshop import grading
 from workshop.grading import load
@@ -259,40 +258,6 @@ def direct_session_calls(session: AsyncSession, monkeypatch: pytest.MonkeyPatch)
 
 
 # --- what a service sends to the database, and what it must never do to the request's transaction ---
-
-
-def summary(statement: str) -> str:
-    """`SELECT … FROM accounts … FOR UPDATE`: what a statement does to which table, in a few words."""
-    words = statement.split()
-    verb = words[0].upper() if words else "?"
-    found = re.search(r"\b(FROM|INTO|UPDATE)\s+(\w+)", statement, re.IGNORECASE)
-    if found is None:
-        shown = verb
-    elif verb == found.group(1).upper():  # UPDATE accounts
-        shown = f"{verb} {found.group(2)}"
-    elif verb == "SELECT":
-        shown = f"SELECT … FROM {found.group(2)}"
-    else:  # INSERT INTO entries, DELETE FROM accounts
-        shown = f"{verb} {found.group(1).upper()} {found.group(2)}"
-    return shown + (" … FOR UPDATE" if re.search(r"FOR\s+UPDATE", statement, re.IGNORECASE) else "")
-
-
-@contextmanager
-def statements_sent(session: AsyncSession) -> Iterator[list[str]]:
-    """Every SQL statement the session sends while the block runs, in a few words (`summary`), in order."""
-    connection = session.bind
-    if not isinstance(connection, AsyncConnection):
-        raise TypeError("statements_sent() needs a session bound to one connection, as db_session is")
-    sent: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-        sent.append(summary(statement))
-
-    event.listen(connection.sync_connection, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(connection.sync_connection, "before_cursor_execute", record)
 
 
 def forbid_rollback_in_app(session: AsyncSession, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from workshop.grading import load
+from workshop.statements import statements_sent, summary
 
 from .conftest import (
     REQUESTS,
@@ -26,7 +27,6 @@ from .conftest import (
     leaves,
     refused,
     rows_held,
-    statements_sent,
     wait_for_waiters,
 )
 
@@ -121,7 +121,7 @@ async def test_a_deposit_writes_one_entry_without_a_transfer_id(db_session: Asyn
 async def test_a_deposit_of_zero_or_less_is_refused(db_session: AsyncSession, amount: int) -> None:
     """Hint: check the amount first, before you touch the database; raise InvalidAmount(amount)."""
     (account,) = await add_accounts(db_session, 100)
-    with statements_sent(db_session) as sent:
+    with statements_sent(db_session, savepoints=True) as sent:
         await refused(
             account_service(db_session).deposit(account.id, amount), errors().InvalidAmount, f"a deposit of {amount}", 2
         )
@@ -130,7 +130,7 @@ async def test_a_deposit_of_zero_or_less_is_refused(db_session: AsyncSession, am
     )
     assert not sent, (
         f"Lesson 05: a deposit of {amount} was refused with InvalidAmount, but only after {len(sent)} SQL "
-        f"statement(s) (first: {sent[0] if sent else ''}): the amount needs no database. Check it first, "
+        f"statement(s) (first: {summary(sent[0]) if sent else ''}): the amount needs no database. Check it first, "
         "before the lock and every other query (step 2)"
     )
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workshop.grading import load
+from workshop.statements import statements_sent, summary
 
 from .conftest import (
     add_accounts,
@@ -19,7 +20,6 @@ from .conftest import (
     direct_session_calls,
     entries_of,
     refused,
-    statements_sent,
 )
 
 pytestmark = pytest.mark.step(3)
@@ -42,7 +42,7 @@ def before_any_query(sent: list[str], what: str, rule: str) -> None:
     """A cheap rule refuses a request before the service sends anything to the database."""
     assert not sent, (
         f"Lesson 05: {what} was refused with {rule}, but only after {len(sent)} SQL statement(s) (first: "
-        f"{sent[0] if sent else ''}): that rule needs no database. The cheap rules come first, at the top of "
+        f"{summary(sent[0]) if sent else ''}): that rule needs no database. The cheap rules come first, at the top of "
         "transfer(), before the key, the locks and every other query (step 3)"
     )
 
@@ -125,7 +125,7 @@ async def test_a_transfer_of_zero_or_less_is_refused(db_session: AsyncSession, a
     """Hint: the cheapest rules first: check the amount before any query."""
     source, target = await add_accounts(db_session, 100, 100)
     action = transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=amount)
-    with statements_sent(db_session) as sent:
+    with statements_sent(db_session, savepoints=True) as sent:
         await refused(action, errors().InvalidAmount, f"a transfer of {amount}", step=3)
     await unchanged(db_session, [source.id, target.id], [100, 100], f"a refused transfer of {amount}")
     before_any_query(sent, f"a transfer of {amount}", "InvalidAmount")
@@ -135,7 +135,7 @@ async def test_a_transfer_to_the_same_account_is_refused(db_session: AsyncSessio
     """Hint: compare the two ids before you lock anything: SameAccount()."""
     (account,) = await add_accounts(db_session, 100)
     action = transfer_service(db_session).transfer(source_id=account.id, target_id=account.id, amount=10)
-    with statements_sent(db_session) as sent:
+    with statements_sent(db_session, savepoints=True) as sent:
         await refused(action, errors().SameAccount, "a transfer from an account to itself", step=3)
     before_any_query(sent, "a transfer from an account to itself", "SameAccount")
 

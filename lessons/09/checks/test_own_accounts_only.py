@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from workshop.grading import load
+from workshop.statements import statements_sent
 
 from .conftest import Ledger, SignedIn, error_code, expect_status, explain, lesson_error, open_account, signed_in
 
@@ -205,18 +205,8 @@ async def test_a_deposit_still_locks_the_account_it_checks(db_session: AsyncSess
     await db_session.flush()
     accounts = load("app.services.accounts").AccountService(db_session, ada.id)
     hers = await accounts.open(owner="Ada", currency="EUR")
-    connection = db_session.bind
-    assert isinstance(connection, AsyncConnection)
-    sent: list[str] = []
-
-    def record(conn: object, cursor: object, statement: str, *rest: object) -> None:
-        sent.append(" ".join(statement.split()))
-
-    event.listen(connection.sync_connection, "before_cursor_execute", record)
-    try:
+    with statements_sent(db_session) as sent:
         await accounts.deposit(hers.id, 100)
-    finally:
-        event.remove(connection.sync_connection, "before_cursor_execute", record)
     locked = [sql for sql in sent if re.search(r"\bFROM accounts\b.*\bFOR UPDATE\b", sql, re.IGNORECASE | re.DOTALL)]
     assert locked, (
         f"Lesson 09: AccountService.deposit() read the account without locking its row ({len(sent)} statements, "
