@@ -100,3 +100,23 @@ def test_the_readme_says_what_lesson_toml_says(lesson: Lesson) -> None:
     assert headings == [(step.number, step.title) for step in meta.steps], (
         f"lessons/{lesson.number}/README.md step headings differ from lesson.toml"
     )
+
+
+WHOLE_RUN = re.compile(r"Lesson (\d\d): \d+/(\d+) checks pass")
+NARROWED_RUN = re.compile(r"\((\d+) in lesson (\d\d)\)")
+
+
+def test_every_count_the_workshops_own_pages_give_is_the_lessons() -> None:
+    """README.md, CONTRIBUTING.md and docs/ quote scorecards too: their totals are the lessons' real ones."""
+    totals: dict[str, int] = {}
+    wrong = []
+    for page in [REPO / "README.md", REPO / "CONTRIBUTING.md", *sorted((REPO / "docs").glob("*.md"))]:
+        text = page.read_text(encoding="utf-8")
+        claims = [(found.group(1), int(found.group(2))) for found in WHOLE_RUN.finditer(text)]
+        claims += [(found.group(2), int(found.group(1))) for found in NARROWED_RUN.finditer(text)]
+        for number, said in claims:
+            if number not in totals:
+                totals[number] = collected(f"lessons/{number}")[1]
+            if said != totals[number]:
+                wrong.append(f"{page.relative_to(REPO)}: lesson {number} has {totals[number]} checks, not {said}")
+    assert wrong == [], "\n".join(wrong)
