@@ -954,6 +954,17 @@ STEP_6 = [
         why="the owner check reads the row without lesson 05's lock: concurrent deposits lose updates again",
     ),
     Mutant(
+        "accounts-filtered-after-the-page",
+        path=ACCOUNT_REPOSITORY,
+        find="        statement = select(Account).where(Account.user_id == user_id).order_by(Account.id).limit(limit).offset(offset)\n"
+        "        return (await self.session.scalars(statement)).all()\n",
+        replace="        statement = select(Account).order_by(Account.id).limit(limit).offset(offset)\n"
+        "        return [account for account in (await self.session.scalars(statement)).all() if account.user_id == user_id]\n",
+        killed_by=["test_a_users_pages_are_full_pages_of_their_own_accounts"],
+        says="filtered",
+        why="the owner filter applied to a page of everybody's accounts: pages come back short, later accounts missing",
+    ),
+    Mutant(
         "fingerprint-without-the-user",
         path=TRANSFER_SERVICE,
         find='    return hashlib.sha256(f"{user_id}:{source_id}:{target_id}:{amount}".encode()).hexdigest()\n',

@@ -47,6 +47,26 @@ async def test_a_user_lists_only_their_own_accounts(ledger: Ledger) -> None:
     )
 
 
+async def test_a_users_pages_are_full_pages_of_their_own_accounts(ledger: Ledger) -> None:
+    """Hint: the `WHERE user_id = :user_id` goes into the query, before ORDER BY, LIMIT and OFFSET: a filter
+    applied to a page afterwards leaves it short.
+    """
+    async with ledger() as http:
+        ada, grace = await signed_in(http, "ada"), await signed_in(http, "grace")
+        hers = []
+        for _ in range(2):  # Grace's and Ada's accounts opened in turn: every page of all accounts holds both
+            await open_account(http, grace)
+            hers.append((await open_account(http, ada))["id"])
+        first = await http.get("/api/v1/accounts", params={"limit": 2, "offset": 0}, headers=ada.headers)
+    expect_status(first, 200, "GET /api/v1/accounts?limit=2 with Ada's token", 6, "with a page of accounts")
+    listed = [item.get("id") for item in first.json().get("items", [])]
+    assert listed == hers, (
+        f"Lesson 09: Ada has 2 accounts, and GET /api/v1/accounts?limit=2 with her token listed {listed}, not "
+        f"{hers}: the page was cut from everybody's accounts, then filtered, so it comes back short and her later "
+        "accounts fall off it. Filter WHERE user_id = :user_id in the query, before the order and the page (step 6)"
+    )
+
+
 ROUTES = {
     "read": ("GET", "/api/v1/accounts/{id}", None),
     "deposit": ("POST", "/api/v1/accounts/{id}/deposits", {"amount": 100}),
