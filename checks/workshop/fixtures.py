@@ -141,3 +141,30 @@ async def db_session(db_connection: AsyncConnection) -> AsyncIterator[AsyncSessi
         yield session
     finally:
         await session.close()
+
+
+# --- Redis (lesson 10 on): asked for by the checks that need it, so earlier lessons never start it ---------
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[tuple[object, int]]:
+    """The Redis of this run (embedded, or WORKSHOP_REDIS_URL) and the database number this process claimed."""
+    from workshop import redis_server as provider
+
+    target = provider.server()
+    number = provider.claim_database(target)
+    try:
+        yield target, number
+    finally:
+        provider.release_database(target, number)
+
+
+@pytest.fixture
+def redis_url(redis_server: tuple[object, int]) -> str:
+    """The URL of this process's own Redis database, emptied before the check."""
+    from workshop import redis_server as provider
+
+    target, number = redis_server
+    assert isinstance(target, provider.Server)
+    provider.flush(target, number)
+    return target.database_url(number)

@@ -1,0 +1,76 @@
+"""Logs a machine can read: one JSON object per line, each carrying the id of the request it belongs to.
+
+    {"time": "2026-12-01T09:30:00", "level": "INFO", "logger": "app.access", "message": "request",
+     "request_id": "4bf92f35…", "method": "GET", "route": "/api/v1/accounts/{account_id}", "status": 200,
+     "duration_ms": 3.1}
+
+`configure_logging` sends every logger's records to stderr through python-json-logger's formatter.
+`RequestIdMiddleware` gives each request an id (the client's `X-Request-ID` when it is a sane one),
+keeps it in a contextvar for as long as the request runs, returns it in the response and writes
+one access line per request. `RequestIdFilter` copies the contextvar into every record, so any
+`logger.info(...)` anywhere in the app is tied to its request without passing the id around.
+
+Plain ASGI, no FastAPI import: core stays below the HTTP layer. Never log a password, a token, a
+hash or a header: log ids, codes and numbers.
+"""
+
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from contextvars import ContextVar
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+from app.core.config import Settings
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# What a client may send as its request id: short, and nothing that could forge a log line or a header.
+VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+NO_REQUEST = "-"
+
+# The id of the request this code runs for. A contextvar, not a global: each request (each asyncio
+# task) sees its own, however many run at once, and tasks it starts inherit it.
+request_id: ContextVar[str] = ContextVar("request_id", default=NO_REQUEST)
+
+access_logger = logging.getLogger("app.access")
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds `request_id` to every record that passes through the handler it is attached to."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        raise NotImplementedError("Lesson 10: copy the contextvar's value into record.request_id; return True (step 1)")
+
+
+def configure_logging(settings: Settings) -> None:
+    """Every record of every logger becomes one JSON line on stderr, with its request id."""
+    raise NotImplementedError("Lesson 10: one StreamHandler on the root logger, python-json-logger's JsonFormatter with time, level, logger and message, the RequestIdFilter on the handler, the level from settings.log_level (step 1)")
+
+
+def new_request_id(sent: str | None) -> str:
+    """The client's id when it is a valid one, else a new random one."""
+    raise NotImplementedError("Lesson 10: keep `sent` only when VALID_REQUEST_ID matches all of it; otherwise uuid4().hex (step 1)")
+
+
+class RequestIdMiddleware:
+    """An id per request: in the contextvar while it runs, in its response's X-Request-ID, in its access line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        raise NotImplementedError("Lesson 10: set the contextvar (keep its token), add the id to the response's headers in `send`, time the request, and after it write one access line (method, route template, status, duration_ms); reset the contextvar last (step 1)")

@@ -1,0 +1,40 @@
+"""An account holds money of one currency, in integer minor units (cents), never below zero.
+
+It belongs to one user (lesson 09): only that user sees it and moves money out of it.
+"""
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, uuid7
+
+if TYPE_CHECKING:
+    from app.models.entry import Entry
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    __table_args__ = (
+        CheckConstraint("balance >= 0", name="balance_not_negative"),
+        CheckConstraint("char_length(currency) = 3", name="currency_is_iso_code"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
+    owner: Mapped[str] = mapped_column(String(100))
+    currency: Mapped[str] = mapped_column(String(3))
+    balance: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # RESTRICT: a user who still owns accounts cannot be deleted by accident. The index serves
+    # "this user's accounts", the query behind every page of GET /api/v1/accounts.
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+
+    # lazy="raise": touching account.entries without selectinload() is an error, not a hidden query.
+    entries: Mapped[list["Entry"]] = relationship(back_populates="account", lazy="raise")
+
+    def __repr__(self) -> str:
+        return f"Account(id={self.id}, owner={self.owner!r}, balance={self.balance} {self.currency})"
