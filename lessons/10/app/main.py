@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
-from app.core.config import Settings, get_settings
 from app.core.cache import create_redis
+from app.core.config import Settings, get_settings
 from app.core.database import create_engine, create_sessionmaker
 from app.core.logs import REQUEST_ID_HEADER, RequestIdMiddleware, configure_logging
 from app.core.rates import create_http_client
@@ -36,7 +36,15 @@ Ledger keeps accounts and moves money between them.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start: JSON logs, the engine and sessionmaker, one HTTP client, one Redis client. Stop: close all three."""
     settings: Settings = app.state.settings
-    raise NotImplementedError("Lesson 10: configure_logging(settings); then, beside the engine, app.state.http_client = create_http_client(settings) and app.state.redis = create_redis(settings); close both (aclose) after the yield (step 4)")
+    raise NotImplementedError("Lesson 10: configure_logging(settings) first (step 1); then app.state.http_client = create_http_client(settings) and app.state.redis = create_redis(settings) (step 4)")
+    engine = create_engine(settings)
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    try:
+        yield  # the server handles requests while the lifespan waits here
+    finally:
+        raise NotImplementedError("Lesson 10: close what the start opened: await the aclose() of the HTTP client and of the Redis client (step 4)")
+        await engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -60,7 +60,8 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     # Redis caches exchange rates. Down, the service is slower (it asks the rate service each time), not broken.
     redis_url: str = "redis://localhost:6379/0"
-    # The exchange-rate service: Frankfurter's API (ECB reference rates, no key). GET {rates_url}/latest?base=EUR&symbols=USD
+    # The exchange-rate service: Frankfurter's API (ECB reference rates, no key).
+    # GET {rates_url}/latest?base=EUR&symbols=USD
     rates_url: str = "https://api.frankfurter.dev/v1"
     rates_timeout: float = Field(default=2.0, gt=0, le=30, description="Seconds for each call: connect, read, write.")
     rates_retries: int = Field(default=2, ge=0, le=5, description="Extra attempts after a 5xx or a connection error.")

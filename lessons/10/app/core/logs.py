@@ -57,6 +57,18 @@ def configure_logging(settings: Settings) -> None:
     raise NotImplementedError("Lesson 10: one StreamHandler on the root logger, python-json-logger's JsonFormatter with time, level, logger and message, the RequestIdFilter on the handler, the level from settings.log_level (step 1)")
 
 
+def route_template(scope: Scope) -> str:
+    """`/api/v1/accounts/{account_id}` for `/api/v1/accounts/0b1c…`; "unmatched" when no route matched (a 404).
+
+    FastAPI keeps the routes of an included router relative to their router, so the matched route's own
+    `path` lacks the prefix; the request's path with each path parameter's value put back as `{name}` does not.
+    """
+    if "route" not in scope:
+        return "unmatched"  # never the raw path: a scanner's random paths would each become a new route
+    names = {str(value): name for name, value in scope.get("path_params", {}).items()}
+    return "/".join(f"{{{names[part]}}}" if part in names else part for part in str(scope["path"]).split("/"))
+
+
 def new_request_id(sent: str | None) -> str:
     """The client's id when it is a valid one, else a new random one."""
     raise NotImplementedError("Lesson 10: keep `sent` only when VALID_REQUEST_ID matches all of it; otherwise uuid4().hex (step 1)")

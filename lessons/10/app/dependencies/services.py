@@ -11,10 +11,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.core.cache import RatesCache
 from app.dependencies.auth import CurrentUser
 from app.dependencies.session import SessionDep
 from app.dependencies.settings import SettingsDep
-from app.core.cache import RatesCache
 from app.services.accounts import AccountService
 from app.services.quotes import QuoteService
 from app.services.transfers import TransferService

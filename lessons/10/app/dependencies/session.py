@@ -2,7 +2,8 @@
 
 `get_session` is the one place that ends a request's transaction: routes and services never
 commit. A commit that fails is logged here, with the request's id (lesson 10), then raised: the
-client gets a 500, and whoever reads the logs finds that request. The sessionmaker comes from the app's lifespan (app/main.py), through `request.app.state`.
+client gets a 500, and whoever reads the logs finds that request. The sessionmaker comes from
+the app's lifespan (app/main.py), through `request.app.state`.
 """
 
 import logging

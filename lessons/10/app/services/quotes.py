@@ -40,7 +40,7 @@ class QuoteService:
         self.retries = retries
 
     async def rate(self, base: str, target: str) -> Decimal:
-        """The rate from the cache, or from the rate service (cached then); RateServiceUnavailable when neither has one."""
+        """The rate from the cache, else from the rate service (then cached); RateServiceUnavailable if neither."""
         if base == target:
             return Decimal(1)
         raise NotImplementedError("Lesson 10: the cache first; on a miss fetch_rate(...) and put it in the cache; RatesUnavailable becomes RateServiceUnavailable (step 6)")

@@ -75,6 +75,18 @@ def configure_logging(settings: Settings) -> None:
     ### END SOLUTION
 
 
+def route_template(scope: Scope) -> str:
+    """`/api/v1/accounts/{account_id}` for `/api/v1/accounts/0b1c…`; "unmatched" when no route matched (a 404).
+
+    FastAPI keeps the routes of an included router relative to their router, so the matched route's own
+    `path` lacks the prefix; the request's path with each path parameter's value put back as `{name}` does not.
+    """
+    if "route" not in scope:
+        return "unmatched"  # never the raw path: a scanner's random paths would each become a new route
+    names = {str(value): name for name, value in scope.get("path_params", {}).items()}
+    return "/".join(f"{{{names[part]}}}" if part in names else part for part in str(scope["path"]).split("/"))
+
+
 def new_request_id(sent: str | None) -> str:
     """The client's id when it is a valid one, else a new random one."""
     ### BEGIN SOLUTION keep `sent` only when VALID_REQUEST_ID matches all of it; otherwise uuid4().hex (step 1)
@@ -116,12 +128,11 @@ class RequestIdMiddleware:
         finally:
             # The route template (/api/v1/accounts/{account_id}), not the path: ids in paths would make
             # every line unique, and a path can carry what a client should not have sent.
-            route = scope.get("route")
             access_logger.info(
                 "request",
                 extra={
                     "method": scope["method"],
-                    "route": getattr(route, "path", "unmatched"),
+                    "route": route_template(scope),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 },

@@ -1,0 +1,94 @@
+"""Lesson 10 checks, step 2: domain errors and failed commits are logged with the request id; secrets never are."""
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .conftest import PASSWORD, SECRET, expect_status, lesson_error, new_id
+
+pytestmark = pytest.mark.step(2)
+
+LEVELS = ("level", "levelname", "severity")
+
+
+def level_of(line: dict[str, Any]) -> str:
+    return next((str(line[key]).upper() for key in LEVELS if key in line), "")
+
+
+async def test_a_domain_error_is_logged_with_its_code_and_request_id(ledger: Any) -> None:
+    """Hint: the one DomainError handler is the one place to log them: the code and the status, in `extra`."""
+    sent = new_id()
+    async with ledger() as served:
+        response = await served.http.get("/api/v1/accounts", headers={"X-Request-ID": sent})
+        lines = [line for line in served.logs.of(sent) if not {"method", "route"} <= set(line)]
+    expect_status(response, 401, "GET /api/v1/accounts without a token", 2)
+    assert any("not_authenticated" in str(line.values()) for line in lines), (
+        f"Lesson 10: a request refused with the domain error not_authenticated (X-Request-ID {sent}) wrote no log "
+        f"line with that code and its request_id besides the access line (its lines: {lines[:3]}); log every domain "
+        "error in its handler, with its code (step 2)"
+    )
+
+
+async def test_a_failed_commit_is_logged_as_an_error_with_the_request_id(
+    ledger: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hint: in get_session, around the commit: logger.exception(...) then raise; the 500 stays a 500."""
+
+    async def failing_commit(self: AsyncSession) -> None:
+        raise OperationalError("COMMIT", {}, ConnectionResetError("the connection was closed mid-commit"))
+
+    sent = new_id()
+    async with ledger(real_sessions=True) as served:
+        monkeypatch.setattr(AsyncSession, "commit", failing_commit)
+        response = await served.http.post(
+            "/api/v1/users",
+            json={"email": f"commit-{uuid.uuid4().hex[:8]}@example.com", "password": PASSWORD},
+            headers={"X-Request-ID": sent},
+        )
+        monkeypatch.undo()
+        lines = [line for line in served.logs.of(sent) if not {"method", "route"} <= set(line)]
+    assert response.status_code == 500, (
+        f"Lesson 10: a sign-up whose commit failed answered {response.status_code}; a commit that fails must stay "
+        "a 500 (log it, then raise it again) (step 2)"
+    )
+    errors = [line for line in lines if level_of(line) in ("ERROR", "CRITICAL")]
+    assert errors, (
+        f"Lesson 10: a commit that failed (X-Request-ID {sent}) wrote no ERROR line with its request_id "
+        f"(its lines: {lines[:3]}); log it in get_session, at ERROR level, before raising it again (step 2)"
+    )
+    assert PASSWORD not in served.logs.text, "Lesson 10: the sign-up's password is in a log line (step 2)"
+
+
+async def test_no_password_token_secret_or_hash_reaches_a_log_line(ledger: Any) -> None:
+    """Hint: log ids, codes and numbers; never headers, bodies, or the objects that hold them."""
+    email = f"secret-{uuid.uuid4().hex[:8]}@example.com"
+    async with ledger(log_level="DEBUG") as served:
+        http = served.http
+        expect_status(await http.post("/api/v1/users", json={"email": email, "password": PASSWORD}), 201, "sign-up", 2)
+        token_response = await http.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+        expect_status(token_response, 200, "log-in", 2)
+        token = token_response.json()["access_token"]
+        await http.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+        await http.get("/api/v1/accounts", headers={"Authorization": f"Bearer {token}x"})
+        await http.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD + "!"})
+        text = served.logs.text
+    found = {
+        "the password": PASSWORD in text,
+        "an access token": token in text or token.split(".")[2] in text,
+        "the secret key": SECRET in text,
+        "an Argon2 hash": "$argon2" in text,
+    }
+    leaked = [what for what, present in found.items() if present]
+    if leaked:
+        line = next(
+            line
+            for line in text.splitlines()
+            if PASSWORD in line or token.split(".")[2] in line or "$argon2" in line or SECRET in line
+        )
+        raise lesson_error(
+            f"{' and '.join(leaked)} reached a log line: {line[:300]}. Logs are read by many people and kept for "
+            "months: log ids, codes and numbers, never headers, bodies or credentials (step 2)"
+        )

@@ -1,0 +1,176 @@
+"""Lesson 10 checks, step 1: JSON log lines, a request id per request, one access line per request.
+
+Your app runs with its lifespan (so your configure_logging runs); the lines it writes are read back and
+parsed. Names the checks read: `request_id`, and on the access line `method`, `route`, `status`, `duration_ms`.
+"""
+
+import asyncio
+import re
+import uuid
+from typing import Any
+
+import pytest
+
+from .conftest import Answer, expect_status, lesson_error, new_id
+
+pytestmark = pytest.mark.step(1)
+
+MESSAGE_KEYS = ("message", "msg", "event")
+LEVEL_KEYS = ("level", "levelname", "severity")
+TIME_KEYS = ("time", "timestamp", "asctime", "@timestamp")
+LOGGER_KEYS = ("logger", "name", "logger_name")
+
+
+def has_one_of(line: dict[str, Any], keys: tuple[str, ...]) -> bool:
+    return any(key in line for key in keys)
+
+
+async def test_each_log_line_is_one_json_object_with_time_level_logger_and_message(ledger: Any) -> None:
+    """Hint: python-json-logger's `JsonFormatter` on the root logger's one handler; rename_fields gives short names."""
+    async with ledger() as served:
+        expect_status(await served.http.get("/health/live"), 200, "GET /health/live", 1)
+        lines = served.logs.lines()
+    if not lines:
+        raise lesson_error(
+            "a request wrote no log line at all: configure_logging() must set the root logger's level "
+            "(settings.log_level, INFO) and the middleware must write an access line per request (step 1)"
+        )
+    for line in lines:
+        missing = [
+            what
+            for what, keys in (
+                ("time", TIME_KEYS),
+                ("level", LEVEL_KEYS),
+                ("logger", LOGGER_KEYS),
+                ("message", MESSAGE_KEYS),
+            )
+            if not has_one_of(line, keys)
+        ]
+        assert not missing, (
+            f"Lesson 10: the log line {line} has no {', '.join(missing)}; every line needs a time, a level, the "
+            "logger's name and a message: give the JsonFormatter those fields (step 1)"
+        )
+
+
+async def test_a_response_carries_a_new_request_id_when_none_was_sent(ledger: Any) -> None:
+    """Hint: `new_request_id(None)` makes one (uuid4().hex); the middleware adds it to the response's headers."""
+    async with ledger() as served:
+        first = await served.http.get("/health/live")
+        second = await served.http.get("/health/live")
+    ids = [response.headers.get("x-request-id") for response in (first, second)]
+    assert all(ids), (
+        f"Lesson 10: GET /health/live answered without an X-Request-ID header (headers: {dict(first.headers)}); "
+        "every response carries its request's id, so a client can quote it in a bug report (step 1)"
+    )
+    assert ids[0] != ids[1], (
+        f"Lesson 10: two requests got the same request id {ids[0]!r}; each request needs a new one (step 1)"
+    )
+
+
+async def test_a_valid_x_request_id_from_the_client_is_kept(ledger: Any) -> None:
+    """Hint: a caller (a gateway, another service) that sent X-Request-ID wants to find its id in your logs."""
+    sent = str(uuid.uuid4())
+    async with ledger() as served:
+        response = await served.http.get("/health/live", headers={"X-Request-ID": sent})
+        mine = served.logs.of(sent)
+    assert response.headers.get("x-request-id") == sent, (
+        f"Lesson 10: a request sent with X-Request-ID {sent} got back {response.headers.get('x-request-id')!r}; a "
+        "valid id from the client is kept, in the response and in the log lines (step 1)"
+    )
+    assert mine, f"Lesson 10: no log line carries request_id {sent!r}, the id the client sent (step 1)"
+
+
+@pytest.mark.parametrize(
+    "sent",
+    ['abc" , "level": "CRITICAL', "x" * 500, "short"],
+    ids=["forged-json", "too-long", "too-short"],
+)
+async def test_an_unsafe_x_request_id_is_replaced(ledger: Any, sent: str) -> None:
+    """Hint: keep the client's id only when all of it matches VALID_REQUEST_ID; otherwise make a new one."""
+    async with ledger() as served:
+        response = await served.http.get("/health/live", headers={"X-Request-ID": sent})
+        used = response.headers.get("x-request-id", "")
+        lines = served.logs.lines()
+    assert used and used != sent, (
+        f"Lesson 10: a request sent with X-Request-ID {sent[:60]!r} kept it; an id that is too long, too short or "
+        "carries quotes and spaces is replaced by a new one (it would bloat or forge log lines) (step 1)"
+    )
+    assert re.fullmatch(r"[A-Za-z0-9._-]{8,64}", used), (
+        f"Lesson 10: the new request id {used!r} is not a safe id (step 1)"
+    )
+    assert all(line.get("request_id") != sent for line in lines), (
+        f"Lesson 10: a log line carries the unsafe id {sent[:60]!r} the client sent (step 1)"
+    )
+
+
+async def test_each_request_writes_one_access_line_with_method_route_status_and_duration(ledger: Any) -> None:
+    """Hint: after the app answered: method, the matched route's template (scope["route"].path), status, duration_ms."""
+    sent = new_id()
+    account = uuid.uuid4()
+    async with ledger() as served:
+        response = await served.http.get(f"/api/v1/accounts/{account}", headers={"X-Request-ID": sent})
+        access = [line for line in served.logs.access() if line.get("request_id") == sent]
+        everything = served.logs.lines()
+    expect_status(response, 401, "GET /api/v1/accounts/{id} without a token", 1)
+    if len(access) != 1:
+        raise lesson_error(
+            f"a request (X-Request-ID {sent}) wrote {len(access)} access lines; expected exactly one, with its "
+            f"request_id, method, route, status and duration_ms. Its lines: {[l for l in everything if l.get('request_id') == sent][:3]} (step 1)"
+        )
+    (line,) = access
+    expected = {"method": "GET", "route": "/api/v1/accounts/{account_id}", "status": 401}
+    got = {key: line.get(key) for key in expected}
+    assert got == expected, (
+        f"Lesson 10: the access line of GET /api/v1/accounts/{account} says {got}; expected {expected}: the route "
+        "TEMPLATE, not the path (ids in paths make every line unique), and the status the client got (step 1)"
+    )
+    duration = line.get("duration_ms")
+    assert isinstance(duration, int | float) and 0 <= duration < 10_000, (
+        f"Lesson 10: the access line's duration_ms is {duration!r}; expected the milliseconds the request took, "
+        "a number (time.perf_counter() before and after) (step 1)"
+    )
+
+
+async def test_every_line_of_a_request_carries_its_request_id(ledger: Any, rates: Any) -> None:
+    """Hint: a logging.Filter on the handler copies the contextvar into every record, whichever logger wrote it."""
+    rates.answer(Answer(500, b"{}"))
+    sent = new_id()
+    async with ledger() as served:
+        response = await served.http.get(
+            "/api/v1/quotes", params={"base": "EUR", "target": "USD", "amount": 100}, headers={"X-Request-ID": sent}
+        )
+        lines = served.logs.lines()
+    expect_status(response, 503, "a quote while the rate service answers 500", 1)
+    during = [line for line in lines if line.get("request_id") == sent]
+    not_access = [line for line in during if not {"method", "route", "status"} <= set(line)]
+    assert len(not_access) >= 2, (
+        f"Lesson 10: a quote that failed (the rate service answered 500 three times; X-Request-ID {sent}) wrote "
+        f"{len(lines)} lines, of which {len(not_access)} besides the access line carry its request_id: "
+        f"{[{k: line.get(k) for k in ('logger', 'message', 'request_id')} for line in lines][:6]}. The rate client's "
+        "warnings and the domain error's line need the id too: every record, whichever logger wrote it, gets it "
+        "from the contextvar (a Filter on the handler) (step 1)"
+    )
+
+
+async def test_two_requests_at_once_keep_their_own_ids(ledger: Any, rates: Any) -> None:
+    """Hint: a module-level variable is shared by every request in flight; a ContextVar belongs to one task."""
+    rates.answer(Answer(200, b'{"rates": {"USD": 1.5}}', delay=0.3))
+    first, second = new_id(), new_id()
+    async with ledger() as served:
+
+        async def ask(request_id: str, after: float) -> Any:
+            await asyncio.sleep(after)
+            return await served.http.get(
+                "/api/v1/quotes",
+                params={"base": "EUR", "target": "USD", "amount": 100},
+                headers={"X-Request-ID": request_id},
+            )
+
+        answers = await asyncio.gather(ask(first, 0), ask(second, 0.1))
+        access = {line.get("request_id"): line for line in served.logs.access()}
+    got = [response.headers.get("x-request-id") for response in answers]
+    assert got == [first, second] and {first, second} <= set(access), (
+        f"Lesson 10: two quotes ran at the same time with X-Request-IDs {first} and {second}; their responses "
+        f"carried {got} and the access lines {sorted(str(key) for key in access)}: one request's id leaked into the "
+        "other. Keep the id in a contextvars.ContextVar, never in a global (step 1)"
+    )

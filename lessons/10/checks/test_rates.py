@@ -1,0 +1,109 @@
+"""Lesson 10 checks, step 4: one HTTP client for the process, timeouts, bounded retries on 5xx and connection errors.
+
+The rate service is a real HTTP server on 127.0.0.1 (conftest's `rates`); what your client sends is what it counts.
+"""
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from .conftest import Answer, closed_port, error_code, expect_status, lesson_error, quote, within
+
+pytestmark = pytest.mark.step(4)
+
+
+async def test_one_http_client_serves_every_request_and_the_lifespan_closes_it(
+    ledger: Any, rates: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hint: create the AsyncClient in the lifespan, keep it on app.state, aclose() it after the yield."""
+    made: list[httpx.AsyncClient] = []
+    original = httpx.AsyncClient.__init__
+
+    def counted(self: httpx.AsyncClient, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(httpx.AsyncClient, "__init__", counted)
+    async with ledger() as served:
+        for currency in ("USD", "GBP", "CHF"):
+            rates.rate(currency, "1.25")
+            expect_status(await quote(served.http, target=currency), 200, f"a quote EUR→{currency}", 4)
+        clients = [client for client in made if str(client.base_url).startswith(rates.url)]
+    assert len(clients) == 1, (
+        f"Lesson 10: three quotes made {len(clients)} httpx.AsyncClient(s) for the rate service; expected one, "
+        "created once in the lifespan: a client per request opens a new connection (and TLS handshake) each "
+        "time and throws its pool away (step 4)"
+    )
+    assert clients[0].is_closed, (
+        "Lesson 10: the rate service's AsyncClient is still open after the app stopped; aclose() it in the "
+        "lifespan, after the yield (step 4)"
+    )
+
+
+async def test_a_rate_service_that_hangs_is_a_503_within_the_timeout(ledger: Any, rates: Any) -> None:
+    """Hint: httpx.Timeout(settings.rates_timeout) on the client: connect, read, write and pool all bounded."""
+    rates.answer(Answer(200, b'{"rates": {"USD": 1.25}}', delay=30))
+    async with ledger(rates_timeout=0.3, rates_retries=1) as served:
+        started = time.perf_counter()
+        response = await within(5, "a quote while the rate service never answers", 4, quote(served.http))
+        took = time.perf_counter() - started
+    expect_status(response, 503, "a quote while the rate service never answers", 4, "rates_unavailable")
+    assert took < 3, (
+        f"Lesson 10: with rates_timeout=0.3 and 1 retry, a quote took {took:.1f} s while the rate service "
+        "hangs; each attempt must give up after the timeout (step 4)"
+    )
+
+
+async def test_a_5xx_is_retried_and_the_next_answer_used(ledger: Any, rates: Any) -> None:
+    """Hint: a 5xx is the service's own trouble; the next attempt may well succeed."""
+    rates.answer(Answer(503, b"{}"), Answer(200, b'{"rates": {"USD": 1.25}}'))
+    async with ledger(rates_retries=2) as served:
+        response = await quote(served.http)
+    expect_status(response, 200, "a quote while the rate service answers 503 once, then a rate", 4)
+    assert len(rates.calls) == 2, (
+        f"Lesson 10: the rate service answered 503 then a rate; your client asked it {len(rates.calls)} time(s), "
+        "expected 2: retry a 5xx (step 4)"
+    )
+
+
+async def test_retries_are_bounded(ledger: Any, rates: Any) -> None:
+    """Hint: `for attempt in range(1 + retries)`: the first call and `retries` more, then give up."""
+    rates.answer(Answer(500, b"{}"))
+    async with ledger(rates_retries=2) as served:
+        response = await within(8, "a quote while the rate service always answers 500", 4, quote(served.http))
+    assert len(rates.calls) == 3, (
+        f"Lesson 10: with rates_retries=2 and a rate service that always answers 500, your client called it "
+        f"{len(rates.calls)} time(s); expected 3 (the first call and 2 retries), then a 503 (step 4)"
+    )
+    expect_status(response, 503, "a quote while the rate service always answers 500", 4, "rates_unavailable")
+    assert error_code(response) == "rates_unavailable", (
+        f'Lesson 10: the 503 says {error_code(response)!r}; expected {{"error": {{"code": "rates_unavailable"}}}} '
+        "(RateServiceUnavailable, mapped to 503 in routers/errors.py) (step 4)"
+    )
+
+
+async def test_a_4xx_is_not_retried(ledger: Any, rates: Any) -> None:
+    """Hint: a 4xx says the request is wrong; sending it again gets the same answer."""
+    rates.answer(Answer(404, b'{"message": "not found"}'))
+    async with ledger(rates_retries=2) as served:
+        response = await quote(served.http, target="XXX")
+    assert len(rates.calls) == 1, (
+        f"Lesson 10: the rate service answered 404 and your client asked {len(rates.calls)} times; retry only a "
+        "5xx, a timeout or a connection error, never a 4xx (step 4)"
+    )
+    expect_status(response, 503, "a quote the rate service answers 404", 4, "rates_unavailable")
+
+
+async def test_an_unreachable_rate_service_is_a_503_not_a_500(ledger: Any) -> None:
+    """Hint: httpx.TransportError covers a refused connection, a reset and an unknown host."""
+    async with ledger(rates_url=f"http://127.0.0.1:{closed_port()}/v1") as served:
+        response = await within(5, "a quote while nothing listens at rates_url", 4, quote(served.http))
+    if response.status_code != 503 or error_code(response) != "rates_unavailable":
+        from .conftest import explain
+
+        raise lesson_error(
+            f"a quote while nothing listens at the rate service's address answered {explain(response)}; expected "
+            '503 {"error": {"code": "rates_unavailable"}}: a connection error is retried, then RatesUnavailable (step 4)'
+        )
