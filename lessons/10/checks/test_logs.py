@@ -112,10 +112,11 @@ async def test_each_request_writes_one_access_line_with_method_route_status_and_
         access = [line for line in served.logs.access() if line.get("request_id") == sent]
         everything = served.logs.lines()
     expect_status(response, 401, "GET /api/v1/accounts/{id} without a token", 1)
+    mine = [line for line in everything if line.get("request_id") == sent]
     if len(access) != 1:
         raise lesson_error(
             f"a request (X-Request-ID {sent}) wrote {len(access)} access lines; expected exactly one, with its "
-            f"request_id, method, route, status and duration_ms. Its lines: {[l for l in everything if l.get('request_id') == sent][:3]} (step 1)"
+            f"request_id, method, route, status and duration_ms. Its lines: {mine[:3]} (step 1)"
         )
     (line,) = access
     expected = {"method": "GET", "route": "/api/v1/accounts/{account_id}", "status": 401}

@@ -105,5 +105,6 @@ async def test_an_unreachable_rate_service_is_a_503_not_a_500(ledger: Any) -> No
 
         raise lesson_error(
             f"a quote while nothing listens at the rate service's address answered {explain(response)}; expected "
-            '503 {"error": {"code": "rates_unavailable"}}: a connection error is retried, then RatesUnavailable (step 4)'
+            '503 {"error": {"code": "rates_unavailable"}}: a connection error is retried, then RatesUnavailable '
+            "(step 4)"
         )
