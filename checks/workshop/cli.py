@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
-from workshop import database, docker_engine, results
+from workshop import database, docker_engine, redis_server, results
 from workshop.authoring import build
 from workshop.lessons import REPO, STATE, Lesson, LessonNotFound, all_lessons, lesson
 from workshop.safety import replace_files
@@ -64,7 +64,13 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
-        except (Stop, LessonNotFound, database.DatabaseUnavailable, build.MarkerError) as error:
+        except (
+            Stop,
+            LessonNotFound,
+            database.DatabaseUnavailable,
+            redis_server.RedisUnavailable,
+            build.MarkerError,
+        ) as error:
             console.print(f"[red]✗[/red] {error}")
             raise typer.Exit(2 if isinstance(error, LessonNotFound) else 1) from None
 
@@ -358,6 +364,20 @@ def doctor() -> None:
             f"docker compose up -d --wait db, then export {database.ENV_URL}={COMPOSE_DATABASE_URL}[/dim]",
             soft_wrap=True,
         )
+    # Redis: lesson 10 on. Only this command and the checks that need it start the embedded server.
+    try:
+        redis_target = redis_server.server()
+        kind = f"embedded ({redis_target.source})" if redis_target.embedded else f"external ({redis_server.ENV_URL})"
+        report(True, "Redis (lesson 10 on)", f"{kind}: {redis_server.version(redis_target)}")
+    except redis_server.RedisUnavailable as error:
+        report(
+            False,
+            "Redis (lesson 10 on)",
+            str(error).splitlines()[0],
+            f"docker compose up -d --wait redis, then export {redis_server.ENV_URL}={redis_server.COMPOSE_REDIS_URL}"
+            if not os.environ.get(redis_server.ENV_URL)
+            else f"start that server, or unset {redis_server.ENV_URL} to use the embedded one",
+        )
     with socket.socket() as probe:
         try:
             probe.bind(("127.0.0.1", 8000))
@@ -434,6 +454,8 @@ def serve(
         target, name = database.server(), f"ledger_{found.number}"
         database.run(database.ensure_database(target, name))
         env["LEDGER_DATABASE_URL"] = target.database_url(name)
+    if found.uses_redis and "LEDGER_REDIS_URL" not in env:
+        env["LEDGER_REDIS_URL"] = redis_server.server().database_url(0)
     if found.has_migrations:
         subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=found.path, env=env, check=False)
     console.print(f"Serving lesson {found.number}: http://127.0.0.1:{port}/docs  (Ctrl-C to stop)")

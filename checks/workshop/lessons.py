@@ -110,6 +110,11 @@ class Lesson:
         return (self.path / "app" / "core" / "database.py").is_file()
 
     @property
+    def uses_redis(self) -> bool:
+        """Lesson 10 on: the app caches in Redis (its checks ask for the `redis_url` fixture)."""
+        return (self.path / "app" / "core" / "cache.py").is_file()
+
+    @property
     def has_docker(self) -> bool:
         return (self.path / "Dockerfile").is_file()
 

@@ -218,7 +218,8 @@ def claim_database(target: Server) -> int:
 
     client = redis.Redis.from_url(target.database_url(0), socket_timeout=5)
     try:
-        count = int(client.config_get("databases").get("databases", 16))
+        configured = client.config_get("databases").get("databases")
+        count = int(configured) if isinstance(configured, str | bytes) else 16
     except redis.exceptions.ResponseError:  # a managed Redis may refuse CONFIG
         count = 16
     try:
@@ -227,7 +228,7 @@ def claim_database(target: Server) -> int:
             if client.set(key, os.getpid(), nx=True):
                 break
             owner = client.get(key)
-            if owner is not None and not psutil.pid_exists(int(owner)):
+            if isinstance(owner, bytes) and owner.isdigit() and not psutil.pid_exists(int(owner)):
                 client.set(key, os.getpid())  # its run was killed: take it over
                 break
         else:

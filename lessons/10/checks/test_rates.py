@@ -61,11 +61,11 @@ async def test_a_5xx_is_retried_and_the_next_answer_used(ledger: Any, rates: Any
     rates.answer(Answer(503, b"{}"), Answer(200, b'{"rates": {"USD": 1.25}}'))
     async with ledger(rates_retries=2) as served:
         response = await quote(served.http)
-    expect_status(response, 200, "a quote while the rate service answers 503 once, then a rate", 4)
     assert len(rates.calls) == 2, (
-        f"Lesson 10: the rate service answered 503 then a rate; your client asked it {len(rates.calls)} time(s), "
-        "expected 2: retry a 5xx (step 4)"
+        f"Lesson 10: the rate service answered 503 then a rate; your client asked it {len(rates.calls)} time(s) "
+        f"and the quote answered {response.status_code}; expected 2 calls and a 200: retry a 5xx (step 4)"
     )
+    expect_status(response, 200, "a quote while the rate service answers 503 once, then a rate", 4)
 
 
 async def test_retries_are_bounded(ledger: Any, rates: Any) -> None:
