@@ -8,22 +8,33 @@ that carry one deposit entry each, so that every balance equals the sum of its e
 From lesson 09 on the service has users, and every account one owner: the seeded accounts belong
 to one seeded user (`LOAD_EMAIL`, `LOAD_PASSWORD`), whose token the load tools get by logging in
 (`log_in`), as any client does. `sign_up` makes more users, through the API.
+
+From lesson 10 on the service caches exchange rates in Redis and asks a rate service for them:
+`service_env` points it at the workshop's Redis (a database number of this process's own) and at
+`RateService`, a tiny local stand-in that answers every pair with one fixed rate. The load tools never
+reach the internet. The log level is WARNING, so the benchmark measures the same work as before
+lesson 10's access lines (one JSON line per request to stderr).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -256,9 +267,50 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+FIXED_RATE = "1.0842"
+
+
+class _RatesHandler(BaseHTTPRequestHandler):
+    """GET …/latest?base=EUR&symbols=USD → {"base": "EUR", "rates": {"USD": 1.0842}}, Frankfurter's shape."""
+
+    def do_GET(self) -> None:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        base = query.get("base", ["EUR"])[0]
+        symbols = query.get("symbols", ["USD"])[0].split(",")
+        rates = ", ".join(f"{json.dumps(symbol)}: {FIXED_RATE}" for symbol in symbols)
+        body = f'{{"amount": 1.0, "base": {json.dumps(base)}, "date": "2026-12-01", "rates": {{{rates}}}}}'.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@cache
+def rate_service_url() -> str:
+    """A local rate service for this process (a daemon thread): the finished service's LEDGER_RATES_URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RatesHandler)
+    threading.Thread(target=server.serve_forever, name="rate-service", daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+
+@cache
+def redis_url() -> str:
+    """A Redis database of this process's own on the workshop's Redis (embedded, or WORKSHOP_REDIS_URL)."""
+    from workshop import redis_server
+
+    target = redis_server.server()
+    return target.database_url(redis_server.claim_database(target))
+
+
 def service_env(url: str, **settings: str) -> dict[str, str]:
-    """The environment of a served variant: the run's database, production settings."""
+    """The environment of a served variant: the run's database, production settings, Redis and rates (10 on)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("LEDGER_")}
+    if final_lesson().uses_redis:
+        env.update(LEDGER_REDIS_URL=redis_url(), LEDGER_RATES_URL=rate_service_url(), LEDGER_LOG_LEVEL="WARNING")
     env.update(
         LEDGER_DATABASE_URL=url,
         LEDGER_ENVIRONMENT="production",
