@@ -3,22 +3,40 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from workshop import runner
 from workshop.authoring import build
 from workshop.authoring.verify import Run, prove, run_checks, solution_tree
 from workshop.lessons import Lesson, all_lessons
 
 LESSONS = list(all_lessons())
 SOLUTION_RUNS = 3  # verdicts do not flicker: every solution passes this many times in a row
+_STARTERS: dict[str, Run] = {}
 _SOLUTIONS: dict[str, list[Run]] = {}  # the runs of each solution, shared with the proof by mutants
+
+
+def _run_lesson(lesson: Lesson) -> None:
+    """The starter's run and the solution's runs of one lesson, two at a time (each run has its own database)."""
+    runner.fork_server()  # started once, before the threads share it
+    with solution_tree(lesson) as folder, ThreadPoolExecutor(max_workers=2) as pool:
+        starter = pool.submit(run_checks, lesson.path)
+        solutions = [pool.submit(run_checks, folder) for _ in range(SOLUTION_RUNS)]
+        _STARTERS[lesson.number] = starter.result()
+        _SOLUTIONS[lesson.number] = [run.result() for run in solutions]
+
+
+def starter_run(lesson: Lesson) -> Run:
+    if lesson.number not in _STARTERS:
+        _run_lesson(lesson)
+    return _STARTERS[lesson.number]
 
 
 def solution_runs(lesson: Lesson) -> list[Run]:
     if lesson.number not in _SOLUTIONS:
-        with solution_tree(lesson) as folder:
-            _SOLUTIONS[lesson.number] = [run_checks(folder) for _ in range(SOLUTION_RUNS)]
+        _run_lesson(lesson)
     return _SOLUTIONS[lesson.number]
 
 
@@ -28,7 +46,7 @@ def test_there_are_lessons() -> None:
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda found: found.number)
 def test_every_check_fails_on_the_starter_for_a_lesson_reason(lesson: Lesson) -> None:
-    run = run_checks(lesson.path)
+    run = starter_run(lesson)
     assert run.problems_as_starter() == [], run.output
     assert run.returncode == 1, run.output
     assert f"Lesson {lesson.number}: 0/{len(run.checks) - run.skipped} checks pass" in run.output
