@@ -13,8 +13,11 @@ from app.schemas.accounts import AccountRead as AccountReadV1
 T = TypeVar("T")
 
 
-class AccountRead(AccountReadV1):
+class AccountReadV2(AccountReadV1):
     """An account as API v2 shows it: v1's fields, and when its balance last changed."""
+
+    # Its own class name, not a second "AccountRead": two models of one name make FastAPI rename both
+    # in the OpenAPI document (app__schemas__accounts__AccountRead), and v1's clients see a changed contract.
 
     updated_at: AwareDatetime = Field(description="When the balance last changed (or the account was opened).")
 

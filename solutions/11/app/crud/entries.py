@@ -43,7 +43,9 @@ class EntryRepository:
         )
         return (await self.session.scalars(statement)).all()
 
-    async def page_for_account(self, account_id: uuid.UUID, *, after: uuid.UUID | None, limit: int) -> Sequence[Entry]:
+    async def page_for_account(
+        self, account_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> Sequence[Entry]:
         """A keyset page of an account's entries, newest first by id (UUIDv7: time-ordered), before `after` (lesson 11)."""
         statement = select(Entry).where(Entry.account_id == account_id)
         if after is not None:

@@ -14,7 +14,7 @@ from app.dependencies.services import AccountServiceDep
 from app.routers.problems import problem_responses
 from app.schemas.accounts import AccountCreate, DepositCreate, EntryRead
 from app.schemas.common import DEFAULT_LIMIT, MAX_LIMIT
-from app.schemas.v2 import AccountRead, CursorPage
+from app.schemas.v2 import AccountReadV2, CursorPage
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 
@@ -28,23 +28,23 @@ ERRORS_OF_ONE = (status.HTTP_401_UNAUTHORIZED, status.HTTP_404_NOT_FOUND, status
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Open an account", responses=problem_responses(*ERRORS))
-async def open_account(body: AccountCreate, accounts: AccountServiceDep) -> AccountRead:
+async def open_account(body: AccountCreate, accounts: AccountServiceDep) -> AccountReadV2:
     """Open an account for `owner` in `currency`, with a balance of zero."""
-    return AccountRead.model_validate(await accounts.open(owner=body.owner, currency=body.currency))
+    return AccountReadV2.model_validate(await accounts.open(owner=body.owner, currency=body.currency))
 
 
 @router.get("", summary="List accounts", responses=problem_responses(*ERRORS))
 async def list_accounts(
     accounts: AccountServiceDep, cursors: CursorsDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
-) -> CursorPage[AccountRead]:
+) -> CursorPage[AccountReadV2]:
     """One page of your accounts, newest first; follow `next_cursor` for the next one."""
     raise NotImplementedError("Lesson 11: read the cursor (if any) into the id to start after, ask the service for a page, and issue the next cursor from the page's last account when the page is full (step 3)")
 
 
 @router.get("/{account_id}", summary="Read an account", responses=problem_responses(*ERRORS_OF_ONE))
-async def get_account(account_id: uuid.UUID, accounts: AccountServiceDep) -> AccountRead:
+async def get_account(account_id: uuid.UUID, accounts: AccountServiceDep) -> AccountReadV2:
     """The account with this id, and its balance."""
-    return AccountRead.model_validate(await accounts.get(account_id))
+    return AccountReadV2.model_validate(await accounts.get(account_id))
 
 
 @router.post(
@@ -53,9 +53,9 @@ async def get_account(account_id: uuid.UUID, accounts: AccountServiceDep) -> Acc
     summary="Deposit money",
     responses=problem_responses(*ERRORS_OF_ONE),
 )
-async def deposit(account_id: uuid.UUID, body: DepositCreate, accounts: AccountServiceDep) -> AccountRead:
+async def deposit(account_id: uuid.UUID, body: DepositCreate, accounts: AccountServiceDep) -> AccountReadV2:
     """Pay `amount` minor units into the account; answers the account with its new balance."""
-    return AccountRead.model_validate(await accounts.deposit(account_id, body.amount))
+    return AccountReadV2.model_validate(await accounts.deposit(account_id, body.amount))
 
 
 @router.get("/{account_id}/entries", summary="Read an account's statement", responses=problem_responses(*ERRORS_OF_ONE))

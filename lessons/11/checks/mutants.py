@@ -1,0 +1,3 @@
+from workshop.authoring.mutants import Mutant
+
+MUTANTS: list[Mutant] = []
