@@ -8,7 +8,7 @@ A client library can warn its developers from these alone, long before the versi
 Pure functions of the settings: no FastAPI here (app/routers/deprecation.py puts them on the responses).
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 

@@ -8,7 +8,7 @@ A client library can warn its developers from these alone, long before the versi
 Pure functions of the settings: no FastAPI here (app/routers/deprecation.py puts them on the responses).
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 
@@ -17,7 +17,7 @@ def deprecation_headers(deprecated_at: datetime, sunset_at: datetime, guide: str
     ### BEGIN SOLUTION Deprecation is "@" and the Unix seconds (RFC 9745), Sunset an HTTP-date in GMT (RFC 8594), Link the guide with rel="deprecation" (step 4)
     return {
         "Deprecation": f"@{int(deprecated_at.timestamp())}",
-        "Sunset": format_datetime(sunset_at, usegmt=True),
+        "Sunset": format_datetime(sunset_at.astimezone(UTC), usegmt=True),
         "Link": f'<{guide}>; rel="deprecation"; type="text/html"',
     }
     ### END SOLUTION
