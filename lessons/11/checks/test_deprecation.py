@@ -40,7 +40,7 @@ def problems_with(response: httpx.Response) -> list[str]:
 
 
 def test_the_headers_are_written_as_the_rfcs_say(app_env: str) -> None:
-    """Hint: Deprecation is `@` and integer Unix seconds (RFC 9745); Sunset is an HTTP-date (email.utils.format_datetime)."""
+    """Hint: Deprecation is `@` and integer Unix seconds (RFC 9745); Sunset an HTTP-date (`email.utils`)."""
     headers = load("app.core.deprecation").deprecation_headers(DEPRECATED_AT, SUNSET_AT, GUIDE)
     wrong = [
         f"{name}: {headers.get(name)!r} (expected {value!r})"
@@ -51,7 +51,8 @@ def test_the_headers_are_written_as_the_rfcs_say(app_env: str) -> None:
     if not link.startswith(f"<{GUIDE}>") or 'rel="deprecation"' not in link:
         wrong.append(f'Link: {link!r} (expected <{GUIDE}>; rel="deprecation"; …)')
     assert not wrong, (
-        f"Lesson 11: deprecation_headers({DEPRECATED_AT.isoformat()}, {SUNSET_AT.isoformat()}, …) gave {'; '.join(wrong)}. "
+        f"Lesson 11: deprecation_headers({DEPRECATED_AT.isoformat()}, {SUNSET_AT.isoformat()}, …) gave "
+        f"{'; '.join(wrong)}. "
         "Clients parse these: Deprecation is a structured-field date, Sunset an HTTP-date in GMT (step 4)"
     )
 

@@ -56,10 +56,14 @@ async def test_following_the_cursors_lists_every_account_once_newest_first(ledge
         pages = await walk(http, ada, 2)
     listed = [account for found in pages for account in found]
     expected = list(reversed(opened))
+    assert not pages or pages[-1], (
+        f"Lesson 11: following next_cursor with limit=2 through Ada's 5 accounts ended on an empty page ({pages}): "
+        "the page before it, with fewer than `limit` items, is the last one, and its next_cursor is null (step 3)"
+    )
     assert listed == expected, (
         f"Lesson 11: Ada has 5 accounts; following next_cursor with limit=2 gave pages {pages}; expected "
-        f"{[expected[0:2], expected[2:4], expected[4:]]}: every account once, newest first, and next_cursor null "
-        "after the last page (step 3)"
+        f"{[expected[0:2], expected[2:4], expected[4:]]}: every account once (none repeated, none skipped), newest "
+        "first (step 3)"
     )
 
 
@@ -149,7 +153,8 @@ async def test_a_forged_cursor_reads_no_other_users_account(ledger: Ledger) -> N
     body = json_of(response)
     seen = [str(item.get("id")) for item in body.get("items", [])] if isinstance(body, dict) else []
     assert not set(seen) & set(theirs), (
-        f"Lesson 11: with a cursor forged for Grace, Ada's token read Grace's accounts {sorted(set(seen) & set(theirs))}: "
+        f"Lesson 11: with a cursor forged for Grace, Ada's token read Grace's accounts "
+        f"{sorted(set(seen) & set(theirs))}: "
         "whatever a client puts in a cursor, the page is the token's user's (step 3)"
     )
     assert response.status_code == 422, (

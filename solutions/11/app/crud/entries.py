@@ -46,7 +46,7 @@ class EntryRepository:
     async def page_for_account(
         self, account_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
     ) -> Sequence[Entry]:
-        """A keyset page of an account's entries, newest first by id (UUIDv7: time-ordered), before `after` (lesson 11)."""
+        """A keyset page of an account's entries, newest first by (time-ordered) id, before `after` (lesson 11)."""
         statement = select(Entry).where(Entry.account_id == account_id)
         if after is not None:
             statement = statement.where(Entry.id < after)
