@@ -62,7 +62,8 @@ class Settings(BaseSettings):
     # at api_v1_sunset_at, when v1 stops answering, and a `Link` to the guide for moving to /api/v2.
     api_v1_deprecated_at: datetime = datetime(2026, 12, 1, tzinfo=UTC)
     api_v1_sunset_at: datetime = datetime(2027, 6, 1, tzinfo=UTC)
-    api_v1_migration_guide: str = "https://ledger-workshop.example/moving-from-v1-to-v2/"
+    # The workshop's docs page (`uv run workshop docs`); in production, the public copy of that page.
+    api_v1_migration_guide: str = "http://127.0.0.1:8001/moving-from-v1-to-v2/"
     # --- end of lesson 11 -----------------------------------------------------------------------------
 
     @field_validator("database_url")
