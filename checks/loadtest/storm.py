@@ -201,8 +201,8 @@ async def storm(
                     result.replays += 1
                 elif answer.status_code != 201:
                     try:
-                        error = answer.json()
-                        code = str(error["code"] if "code" in error else error["error"]["code"])
+                        refused = answer.json()
+                        code = str(refused["code"] if "code" in refused else refused["error"]["code"])
                     except (ValueError, KeyError, TypeError):
                         code = answer.text[:80]
                     result.codes[code] += 1
