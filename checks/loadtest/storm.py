@@ -103,7 +103,13 @@ class StormResult:
 
 
 async def open_accounts(
-    http: httpx.AsyncClient, base_url: str, users: int, accounts_per_user: int, balance: int, run: str
+    http: httpx.AsyncClient,
+    base_url: str,
+    users: int,
+    accounts_per_user: int,
+    balance: int,
+    run: str,
+    api: str = "/api/v1",
 ) -> list[StormUser]:
     """Sign up and log in `users` users; each opens `accounts_per_user` accounts and pays `balance` into each."""
     made: list[StormUser] = []
@@ -114,12 +120,12 @@ async def open_accounts(
         token = await asyncio.to_thread(log_in, base_url, email, PASSWORD)
         user = StormUser(bearer(token))
         for _ in range(accounts_per_user):
-            opened = await http.post("/api/v1/accounts", json={"owner": email, "currency": "EUR"}, headers=user.headers)
+            opened = await http.post(f"{api}/accounts", json={"owner": email, "currency": "EUR"}, headers=user.headers)
             if opened.status_code != 201:
                 raise SystemExit(f"opening a storm account answered {opened.status_code}: {opened.text[:300]}")
             account_id = str(opened.json()["id"])
             paid = await http.post(
-                f"/api/v1/accounts/{account_id}/deposits", json={"amount": balance}, headers=user.headers
+                f"{api}/accounts/{account_id}/deposits", json={"amount": balance}, headers=user.headers
             )
             if paid.status_code != 201:
                 raise SystemExit(f"a storm deposit answered {paid.status_code}: {paid.text[:300]}")
@@ -138,13 +144,18 @@ async def storm(
     accounts_per_user: int = 3,
     balance: int = 1_000,
     seed: int | None = None,
+    api: str = "/api/v1",
 ) -> StormResult:
-    """Sign up `users` users with their accounts, then send `transfers` transfers from `clients` clients."""
+    """Sign up `users` users with their accounts, then send `transfers` transfers from `clients` clients.
+
+    `api` is the version the storm speaks: "/api/v1", or "/api/v2" (lesson 11), whose errors are problem
+    details that carry v1's error code as `code`.
+    """
     rng = random.Random(seed)
     result = StormResult(sent=0, seconds=0.0)
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as http:
-        people = await open_accounts(http, base_url, users, accounts_per_user, balance, uuid.uuid4().hex[:8])
+        people = await open_accounts(http, base_url, users, accounts_per_user, balance, uuid.uuid4().hex[:8], api)
         result.deposited = users * accounts_per_user * balance
         everyone = [account for person in people for account in person.accounts]
         earlier: list[tuple[int, str, dict[str, object]]] = []  # (user, key, body) of the keys already sent
@@ -180,7 +191,7 @@ async def storm(
                 result.foreign += foreign
                 try:
                     answer = await http.post(
-                        "/api/v1/transfers", json=body, headers={**people[user].headers, "Idempotency-Key": key}
+                        f"{api}/transfers", json=body, headers={**people[user].headers, "Idempotency-Key": key}
                     )
                 except httpx.HTTPError as error:
                     result.transport_errors.append(f"{type(error).__name__}: {error}")
@@ -190,7 +201,8 @@ async def storm(
                     result.replays += 1
                 elif answer.status_code != 201:
                     try:
-                        code = str(answer.json()["error"]["code"])
+                        refused = answer.json()
+                        code = str(refused["code"] if "code" in refused else refused["error"]["code"])
                     except (ValueError, KeyError, TypeError):
                         code = answer.text[:80]
                     result.codes[code] += 1

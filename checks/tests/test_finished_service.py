@@ -94,12 +94,14 @@ def final_service() -> Iterator[Running]:
         yield Running(service, stage.dsn, stage.ids, 10 * 1_000)
 
 
-def test_a_small_transfer_storm_conserves_money(final_service: Running) -> None:
-    result = asyncio.run(storm(final_service.service.base_url, 600, 16, max_amount=300, users=4, seed=7))
+# The finished service serves v2 beside a deprecated v1 (lesson 11): both must conserve money.
+@pytest.mark.parametrize("api", ["/api/v1", "/api/v2"])
+def test_a_small_transfer_storm_conserves_money(final_service: Running, api: str) -> None:
+    result = asyncio.run(storm(final_service.service.base_url, 600, 16, max_amount=300, users=4, seed=7, api=api))
     found = database.run(stack.audit(final_service.dsn))
     # The seeded accounts are the load user's; the storm's users open accounts of their own.
     problems = result.problems(found, final_service.total + result.deposited)
-    assert problems == [], f"600 concurrent transfers on the finished service: {'; '.join(problems)}\n" + (
+    assert problems == [], f"600 concurrent transfers on the finished service ({api}): {'; '.join(problems)}\n" + (
         f"{result.summary()}\nserver log:\n{final_service.service.log()}"
     )
     assert result.statuses[409] > 0 and result.made > 0, (

@@ -1,0 +1,1 @@
+"""Cross-cutting parts every layer may use: settings, logging, security helpers."""

@@ -1,0 +1,1 @@
+"""Dependencies the routers ask for: the request's session, the services, later the current user."""

@@ -1,0 +1,94 @@
+"""The application object: `uvicorn app.main:app` serves it.
+
+Building the app connects to nothing. The lifespan opens the connection pool when a server
+starts and closes it when the server stops. The HTTP API lives under /api/v1; its OpenAPI 3.1
+document is at /openapi.json, browsable at /docs (Swagger UI) and /redoc.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app import __version__
+from app.core.config import Settings, get_settings
+from app.core.database import create_engine, create_sessionmaker
+from app.core.deprecation import deprecation_headers
+from app.routers import health, v1, v2
+from app.routers.deprecation import DeprecatedPrefix
+from app.routers.errors import add_error_handlers
+from app.routers.problems import add_problem_handlers
+
+DESCRIPTION = """
+Ledger keeps accounts and moves money between them.
+
+* Amounts are **integers in minor units** (cents): `1050` is 10.50. Never a float, never a string.
+* **v1 is deprecated** (see its `Deprecation` and `Sunset` headers): use `/api/v2`. Its errors are problem
+  details (`application/problem+json`, RFC 9457), its lists keyset pages with an opaque `next_cursor`.
+* v1's errors answer `{"error": {"code": …, "message": …}}`; `code` is stable, branch on it.
+* Send an `Idempotency-Key` header with each transfer, and retry with the same key: the money moves once.
+* Sign up at `POST /api/v1/users`, log in at `POST /api/v1/auth/token`, and send the token as
+  `Authorization: Bearer <token>` (here: **Authorize**). You see, and move money out of, your own accounts only.
+"""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Create the engine and the sessionmaker when the server starts; dispose of the engine when it stops."""
+    engine = create_engine(app.state.settings)
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    try:
+        yield  # the server handles requests while the lifespan waits here
+    finally:
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application; tests pass their own settings. Nothing connects here."""
+    settings = settings if settings is not None else get_settings()
+    app = FastAPI(
+        title="Ledger",
+        version=__version__,
+        summary="Accounts, deposits and transfers in integer minor units.",
+        description=DESCRIPTION,
+        openapi_tags=[
+            {"name": "auth", "description": "Log in: trade an email and a password for an access token."},
+            {"name": "users", "description": "Sign up, and read the user of a token."},
+            {"name": "accounts", "description": "Open accounts, deposit money, read balances and statements."},
+            {"name": "transfers", "description": "Move money between two accounts of one currency, exactly once."},
+            {"name": "health", "description": "Probes for load balancers and orchestrators."},
+        ],
+        lifespan=lifespan,
+    )
+    # Browsers may call the API only from these origins. No credentials (cookies): the API uses
+    # none, and Starlette answers a credentialed request to a "*" origin list with the caller's
+    # own origin, which would let every site on the web act as the user.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=False,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        expose_headers=["Idempotent-Replayed", "Deprecation", "Sunset", "Link"],
+    )
+    # Lesson 11: v2 beside v1. v1 keeps answering as it always did, marked deprecated in the OpenAPI
+    # document and, on every response, with the Deprecation, Sunset and Link headers of the settings.
+    app.include_router(v1.router, prefix="/api/v1", deprecated=True)
+    app.include_router(v2.router, prefix="/api/v2")
+    app.add_middleware(
+        DeprecatedPrefix,
+        prefix="/api/v1/",
+        headers=deprecation_headers(
+            settings.api_v1_deprecated_at, settings.api_v1_sunset_at, settings.api_v1_migration_guide
+        ),
+    )
+    app.state.settings = settings
+    add_error_handlers(app)
+    add_problem_handlers(app)  # v2's errors as problem details; v1's handlers still answer v1
+    app.include_router(health.router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,1 @@
+"""Pydantic DTOs: what the API accepts and returns. Schemas never import models."""

@@ -1,0 +1,3 @@
+"""Business rules: open an account, deposit, transfer.
+
+Services raise domain errors, never HTTP errors."""

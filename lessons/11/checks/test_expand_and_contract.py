@@ -1,0 +1,307 @@
+"""Lesson 11 checks, step 1: accounts.updated_at, added, backfilled and made required without downtime.
+
+The checks run your migrations with Alembic, in-process, on a database of the check's own (commits
+are real: a backfill in batches commits each batch). Rows are written with SQL, as an older release
+of the app wrote them, between the revisions.
+"""
+
+import asyncio
+import io
+import re
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from alembic.util import CommandError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from workshop import grading
+from workshop.grading import load
+
+from .conftest import lesson_error
+
+pytestmark = pytest.mark.step(1)
+
+ROWS = 2_500  # accounts in the database when the backfill runs
+LARGEST_BATCH = 1_000  # rows one backfill transaction may hold locked
+
+
+@asynccontextmanager
+async def alembic_on(url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
+    """`await run("downgrade", "0003")`: Alembic commands in-process on `url`; the engine to look at it."""
+    config = Config(str(grading.folder() / "alembic.ini"), stdout=io.StringIO())
+    config.attributes["configure_logger"] = False  # keep the checks' logging as it is
+    monkeypatch.setenv("LEDGER_DATABASE_URL", url)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # alembic.ini's prepend_sys_path adds to it
+    get_settings = load("app.core.config").get_settings
+    get_settings.cache_clear()
+
+    async def run(what: str, target: str) -> None:
+        action = command.upgrade if what == "upgrade" else command.downgrade
+        try:
+            # In a worker thread: env.py calls asyncio.run(), which needs a thread without a running loop.
+            await asyncio.to_thread(action, config, target)
+        except DBAPIError as error:
+            said = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+            raise lesson_error(
+                f"`alembic {what} {target}` failed on a database that holds accounts: {said} (step 1)"
+            ) from None
+        except CommandError as error:
+            raise lesson_error(f"`alembic {what} {target}` failed: {error} (step 1)") from None
+
+    engine = create_async_engine(url)
+    try:
+        if "0005" not in await asyncio.to_thread(revisions, config):
+            raise lesson_error(
+                "migrations/versions has no revisions 0004 and 0005: write the expand (0004) and the contract "
+                "(0005) (step 1)"
+            )
+        yield run, engine
+    finally:
+        await engine.dispose()
+        get_settings.cache_clear()
+
+
+def revisions(config: Config) -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    return {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+
+
+# `--sql` connects to nothing; the URL only names the dialect.
+OFFLINE_URL = "postgresql+asyncpg://ledger:offline@localhost:5432/offline"
+
+
+async def offline_sql(target: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """What `alembic upgrade <target> --sql` prints."""
+    output = io.StringIO()
+    config = Config(str(grading.folder() / "alembic.ini"), stdout=output, output_buffer=output)
+    config.attributes["configure_logger"] = False
+    monkeypatch.setenv("LEDGER_DATABASE_URL", OFFLINE_URL)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    load("app.core.config").get_settings.cache_clear()
+    if "0005" not in await asyncio.to_thread(revisions, config):
+        raise lesson_error("migrations/versions has no revisions 0004 and 0005 (step 1)")
+    try:
+        await asyncio.to_thread(command.upgrade, config, target, sql=True)
+    except CommandError as error:
+        raise lesson_error(f"`alembic upgrade {target} --sql` failed: {error} (step 1)") from None
+    return output.getvalue()
+
+
+def at(moment: str) -> datetime:
+    return datetime.fromisoformat(moment)
+
+
+def utc(moment: str) -> str:
+    return shown(at(moment))
+
+
+async def scalar(engine: AsyncEngine, sql: str, **parameters: Any) -> Any:
+    async with engine.connect() as connection:
+        return (await connection.execute(text(sql), parameters)).scalar()
+
+
+async def add_user(engine: AsyncEngine) -> uuid.UUID:
+    user_id = uuid.uuid4()
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO users (id, email, password_hash) VALUES (:id, :email, 'x')"),
+            {"id": user_id, "email": f"{user_id.hex[:10]}@example.com"},
+        )
+    return user_id
+
+
+async def add_history(engine: AsyncEngine, user_id: uuid.UUID) -> dict[str, str]:
+    """Three accounts opened at known times: one with entries (the newest at a known time), two without."""
+    active, quiet, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO accounts (id, owner, currency, balance, user_id, created_at) "
+                "VALUES (:id, 'Ada', 'EUR', :balance, :user, :opened)"
+            ),
+            [
+                {"id": active, "balance": 700, "user": user_id, "opened": at("2026-01-01T00:00:00+00:00")},
+                {"id": quiet, "balance": 0, "user": user_id, "opened": at("2026-02-01T00:00:00+00:00")},
+                {"id": other, "balance": 0, "user": user_id, "opened": at("2026-03-01T00:00:00+00:00")},
+            ],
+        )
+        await connection.execute(
+            text("INSERT INTO entries (id, account_id, amount, created_at) VALUES (:id, :account, :amount, :at)"),
+            [
+                {"id": uuid.uuid4(), "account": active, "amount": 1000, "at": at("2026-04-01T00:00:00+00:00")},
+                {"id": uuid.uuid4(), "account": active, "amount": -300, "at": at("2026-05-01T00:00:00+00:00")},
+            ],
+        )
+    return {
+        str(active): utc("2026-05-01T00:00:00+00:00"),  # its newest entry
+        str(quiet): utc("2026-02-01T00:00:00+00:00"),  # no entry: when it was opened
+        str(other): utc("2026-03-01T00:00:00+00:00"),
+    }
+
+
+async def updated_at(engine: AsyncEngine) -> dict[str, str]:
+    """Each account's updated_at, in UTC, as text ("NULL" for none)."""
+    async with engine.connect() as connection:
+        rows = (await connection.execute(text("SELECT id, updated_at FROM accounts"))).all()
+    return {str(row[0]): shown(row[1]) for row in rows}
+
+
+def shown(moment: datetime | None) -> str:
+    return "NULL" if moment is None else moment.astimezone(UTC).isoformat(sep=" ")
+
+
+async def test_the_backfill_sets_when_each_balance_last_changed(
+    clean_env: Path, committed_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hint: the newest entry's created_at; for an account without entries, its own created_at. Not now()."""
+    async with alembic_on(committed_database_url, monkeypatch) as (run, engine):
+        await run("downgrade", "0003")
+        expected = await add_history(engine, await add_user(engine))
+        await run("upgrade", "0004")
+        found = await updated_at(engine)
+    wrong = {key: found.get(key) for key in expected if found.get(key) != expected[key]}
+    assert not wrong, (
+        f"Lesson 11: after `alembic upgrade 0004` the existing accounts' updated_at is {sorted(wrong.values())}; "
+        f"expected {sorted(expected[key] for key in wrong)}: the time of each account's newest entry, or when it was "
+        "opened. A column added with a default (or NOT NULL and a default) gives every old row the migration's "
+        "time, and the backfill then finds nothing to fill (step 1)"
+    )
+
+
+async def test_the_backfill_commits_batch_by_batch(
+    clean_env: Path, committed_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hint: UPDATE a batch of the rows still NULL, commit, then the next: `op.get_context().autocommit_block()`."""
+    async with alembic_on(committed_database_url, monkeypatch) as (run, engine):
+        await run("downgrade", "0003")
+        user_id = await add_user(engine)
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO accounts (id, owner, currency, balance, user_id) "
+                    "SELECT gen_random_uuid(), 'load ' || n, 'EUR', 0, :user FROM generate_series(1, :rows) AS n"
+                ),
+                {"user": user_id, "rows": ROWS},
+            )
+        await run("upgrade", "0004")
+        # Each row remembers the transaction that last wrote it (xmin): one per committed batch.
+        transactions = await scalar(engine, "SELECT count(DISTINCT xmin::text) FROM accounts")
+        unfilled = await scalar(engine, "SELECT count(*) FROM accounts WHERE updated_at IS NULL")
+    assert unfilled == 0, (
+        f"Lesson 11: after `alembic upgrade 0004` {unfilled} of {ROWS} accounts have no updated_at (step 1)"
+    )
+    needed = -(-ROWS // LARGEST_BATCH)
+    how = "one UPDATE, or every batch inside one transaction" if transactions == 1 else "batches too large"
+    assert transactions >= needed, (
+        f"Lesson 11: the backfill of {ROWS} accounts wrote them all in {transactions} transaction(s): "
+        f"{how}. "
+        f"Each row it touches stays locked until that transaction commits, so deposits and transfers wait on it. "
+        f"Update at most {LARGEST_BATCH} rows per statement, each batch committed (step 1)"
+    )
+
+
+async def test_the_index_of_keyset_pages_is_built_concurrently_outside_a_transaction(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hint: `postgresql_concurrently=True`, inside `with op.get_context().autocommit_block():`."""
+    sql = await offline_sql("0003:0004", monkeypatch)
+    statements = [part.strip() for part in sql.split(";") if part.strip()]
+    index = [
+        n for n, statement in enumerate(statements) if re.search(r"CREATE INDEX\b.*\(user_id, id\)", statement, re.S)
+    ]
+    assert index, (
+        "Lesson 11: `alembic upgrade 0003:0004 --sql` creates no index on accounts (user_id, id): v2's keyset pages "
+        "would read every account of a user to find the page (step 1)"
+    )
+    create = statements[index[0]]
+    assert "CONCURRENTLY" in create, (
+        f"Lesson 11: migration 0004 runs `{create.splitlines()[0][:100]}`: a plain CREATE INDEX blocks every write "
+        "to accounts until the index is built. Build it CONCURRENTLY (step 1)"
+    )
+    before = [statement.upper() for statement in statements[: index[0]]]
+    assert before and before[-1].startswith("COMMIT"), (
+        "Lesson 11: migration 0004's CREATE INDEX CONCURRENTLY runs inside the migration's transaction block, "
+        "where PostgreSQL refuses it: run it in an autocommit block (step 1)"
+    )
+
+
+async def test_the_contract_makes_updated_at_required_without_a_long_exclusive_lock(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hint: CHECK (updated_at IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT, then SET NOT NULL, then drop the CHECK."""
+    sql = (await offline_sql("0004:0005", monkeypatch)).upper()
+    set_not_null = sql.find("SET NOT NULL")
+    assert set_not_null >= 0, "Lesson 11: migration 0005 does not make accounts.updated_at NOT NULL (step 1)"
+    validated = sql.find("VALIDATE CONSTRAINT")
+    assert "NOT VALID" in sql and 0 <= validated < set_not_null, (
+        "Lesson 11: migration 0005 runs SET NOT NULL on accounts.updated_at without a validated CHECK first: "
+        "PostgreSQL then scans the whole table under an ACCESS EXCLUSIVE lock, and no read or write of accounts "
+        "gets through until it ends. Add the CHECK NOT VALID, VALIDATE it, then SET NOT NULL (step 1)"
+    )
+
+
+async def test_updated_at_is_required_and_has_a_default_after_the_contract(db_connection: Any) -> None:
+    """Hint: the contract sets NOT NULL and a server default now(): rows written with SQL get one too."""
+    user_id = uuid.uuid4()
+    await db_connection.execute(
+        text("INSERT INTO users (id, email, password_hash) VALUES (:id, 'raw@example.com', 'x')"), {"id": user_id}
+    )
+    try:
+        async with db_connection.begin_nested():
+            filled = await db_connection.execute(
+                text(
+                    "INSERT INTO accounts (id, owner, currency, user_id) VALUES (:id, 'Raw', 'EUR', :user) "
+                    "RETURNING updated_at"
+                ),
+                {"id": uuid.uuid4(), "user": user_id},
+            )
+            value = filled.scalar()
+    except IntegrityError:
+        value = None
+    assert value is not None, (
+        "Lesson 11: an account inserted with SQL (as the seeding scripts and older releases do) got updated_at "
+        "NULL, or was refused for it: give the column a server default in the contract (step 1)"
+    )
+    nullable = (
+        await db_connection.execute(
+            text(
+                "SELECT is_nullable FROM information_schema.columns "
+                "WHERE table_name = 'accounts' AND column_name = 'updated_at'"
+            )
+        )
+    ).scalar()
+    assert nullable == "NO", "Lesson 11: after `alembic upgrade head` accounts.updated_at is still nullable (step 1)"
+
+
+async def test_the_contract_goes_down_and_up_keeping_every_value(
+    clean_env: Path, committed_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hint: the contract's downgrade relaxes the column (nullable, no default); it never drops it."""
+    async with alembic_on(committed_database_url, monkeypatch) as (run, engine):
+        await run("downgrade", "0003")
+        await add_history(engine, await add_user(engine))
+        await run("upgrade", "head")
+        async with engine.begin() as connection:  # a value no backfill would compute: the app wrote it
+            await connection.execute(text("UPDATE accounts SET updated_at = '2026-06-06T06:06:06+00:00'"))
+        before = await updated_at(engine)
+        await run("downgrade", "0004")
+        down = await updated_at(engine)
+        await run("upgrade", "head")
+        up = await updated_at(engine)
+    assert down == before, (
+        f"Lesson 11: `alembic downgrade 0004` changed accounts.updated_at from {sorted(set(before.values()))} to "
+        f"{sorted(set(down.values()))}: the contract's downgrade lost the values the app wrote. Make the column "
+        "nullable again, without dropping it (step 1)"
+    )
+    assert up == before, "Lesson 11: `alembic upgrade head` after the downgrade changed accounts.updated_at (step 1)"
