@@ -1,6 +1,6 @@
 """Lesson 11 checks, step 5: v1's contract is frozen, and your own test suite says so.
 
-`v1-openapi.json` beside these checks is v1's part of the OpenAPI document as lesson 09 left it,
+`v1-openapi.json` beside these checks is v1's part of the OpenAPI document as lesson 10 left it,
 with every operation marked deprecated: paths, parameters, statuses and every schema they reach.
 """
 

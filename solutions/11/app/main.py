@@ -1,7 +1,9 @@
 """The application object: `uvicorn app.main:app` serves it.
 
-Building the app connects to nothing. The lifespan opens the connection pool when a server
-starts and closes it when the server stops. The HTTP API lives under /api/v1; its OpenAPI 3.1
+Building the app connects to nothing. The lifespan opens the connection pool, the rate service's
+HTTP client and the Redis client when a server starts, and closes all three when it stops; it also
+turns every log line into JSON (lesson 10). The HTTP API lives under /api/v2, and
+the deprecated /api/v1 beside it (lesson 11); its OpenAPI 3.1
 document is at /openapi.json, browsable at /docs (Swagger UI) and /redoc.
 """
 
@@ -12,9 +14,12 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
+from app.core.cache import create_redis
 from app.core.config import Settings, get_settings
 from app.core.database import create_engine, create_sessionmaker
 from app.core.deprecation import deprecation_headers
+from app.core.logs import REQUEST_ID_HEADER, RequestIdMiddleware, configure_logging
+from app.core.rates import create_http_client
 from app.routers import health, v1, v2
 from app.routers.deprecation import DeprecatedPrefix
 from app.routers.errors import add_error_handlers
@@ -35,13 +40,23 @@ Ledger keeps accounts and moves money between them.
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Create the engine and the sessionmaker when the server starts; dispose of the engine when it stops."""
-    engine = create_engine(app.state.settings)
+    """Start: JSON logs, the engine and sessionmaker, one HTTP client, one Redis client. Stop: close all three."""
+    settings: Settings = app.state.settings
+    ### BEGIN SOLUTION configure_logging(settings) first (step 1); then app.state.http_client = create_http_client(settings) and app.state.redis = create_redis(settings) (step 4)
+    configure_logging(settings)
+    app.state.http_client = create_http_client(settings)
+    app.state.redis = create_redis(settings)
+    ### END SOLUTION
+    engine = create_engine(settings)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     try:
         yield  # the server handles requests while the lifespan waits here
     finally:
+        ### BEGIN SOLUTION close what the start opened: await the aclose() of the HTTP client and of the Redis client (step 4)
+        await app.state.http_client.aclose()
+        await app.state.redis.aclose()
+        ### END SOLUTION
         await engine.dispose()
 
 
@@ -58,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "users", "description": "Sign up, and read the user of a token."},
             {"name": "accounts", "description": "Open accounts, deposit money, read balances and statements."},
             {"name": "transfers", "description": "Move money between two accounts of one currency, exactly once."},
+            {"name": "quotes", "description": "What an amount comes to in another currency, at today's rate."},
             {"name": "health", "description": "Probes for load balancers and orchestrators."},
         ],
         lifespan=lifespan,
@@ -70,8 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origins=settings.cors_origins,
         allow_credentials=False,
         allow_methods=["GET", "POST"],
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-        expose_headers=["Idempotent-Replayed", "Deprecation", "Sunset", "Link"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", REQUEST_ID_HEADER],
+        expose_headers=["Idempotent-Replayed", REQUEST_ID_HEADER, "Deprecation", "Sunset", "Link"],
     )
     # Lesson 11: v2 beside v1. v1 keeps answering as it always did, marked deprecated in the OpenAPI
     # document and, on every response, with the Deprecation, Sunset and Link headers of the settings.
@@ -84,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.api_v1_deprecated_at, settings.api_v1_sunset_at, settings.api_v1_migration_guide
         ),
     )
+    # Added last, so it runs first: every request, CORS preflights and errors included, gets an id.
+    app.add_middleware(RequestIdMiddleware)
     app.state.settings = settings
     add_error_handlers(app)
     add_problem_handlers(app)  # v2's errors as problem details; v1's handlers still answer v1

@@ -9,12 +9,14 @@ is given to the service here, once, no route can forget it.
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
+from app.core.cache import RatesCache
 from app.dependencies.auth import CurrentUser
 from app.dependencies.session import SessionDep
 from app.dependencies.settings import SettingsDep
 from app.services.accounts import AccountService
+from app.services.quotes import QuoteService
 from app.services.transfers import TransferService
 from app.services.users import UserService
 
@@ -36,6 +38,13 @@ async def get_user_service(session: SessionDep, settings: SettingsDep) -> UserSe
     return UserService(session, settings)
 
 
+async def get_quote_service(request: Request, settings: SettingsDep) -> QuoteService:
+    """The quote service: the process's one HTTP client and one Redis client, from the lifespan (lesson 10)."""
+    cache = RatesCache(request.app.state.redis, ttl=settings.rates_cache_seconds)
+    return QuoteService(request.app.state.http_client, cache, retries=settings.rates_retries)
+
+
 AccountServiceDep = Annotated[AccountService, Depends(get_account_service)]
 TransferServiceDep = Annotated[TransferService, Depends(get_transfer_service)]
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
+QuoteServiceDep = Annotated[QuoteService, Depends(get_quote_service)]

@@ -1,14 +1,19 @@
 """The request's database session: one `AsyncSession` per request, committed or rolled back here.
 
 `get_session` is the one place that ends a request's transaction: routes and services never
-commit. The sessionmaker comes from the app's lifespan (app/main.py), through `request.app.state`.
+commit. A commit that fails is logged here, with the request's id (lesson 10), then raised: the
+client gets a 500, and whoever reads the logs finds that request. The sessionmaker comes from
+the app's lifespan (app/main.py), through `request.app.state`.
 """
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+logger = logging.getLogger(__name__)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -21,7 +26,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.rollback()
             raise
         else:
-            await session.commit()
+            try:
+                await session.commit()
+            except Exception:
+                logger.exception("commit failed")
+                raise
 
 
 # scope="function": the code after `yield` (the commit) runs before the response is sent, so a

@@ -5,9 +5,13 @@ decides which status each of them gets, so a new error needs one line here and n
 Request validation errors (a missing field, a bad UUID, a negative amount) keep FastAPI's 422
 and get the same body shape, with one entry per invalid field.
 
+Every domain error is logged (lesson 10): its code and status, with the request's id, never the
+request's headers or body (they carry passwords and tokens).
+
 A 401 carries `WWW-Authenticate: Bearer` (RFC 6750): it tells the client which credentials to send.
 """
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -25,8 +29,11 @@ from app.services.errors import (
     InvalidAmount,
     InvalidCredentials,
     NotAuthenticated,
+    RateServiceUnavailable,
     SameAccount,
 )
+
+logger = logging.getLogger(__name__)
 
 # What each status means in this API: the routes document their errors with these.
 ERROR_DESCRIPTIONS = {
@@ -38,6 +45,8 @@ ERROR_DESCRIPTIONS = {
     "an Idempotency-Key reused for a different transfer, or an email that has a user already.",
     status.HTTP_422_UNPROCESSABLE_CONTENT: "The request is not valid: a field is missing, unknown or malformed, "
     "or a business rule refuses it.",
+    status.HTTP_503_SERVICE_UNAVAILABLE: "A service Ledger depends on (the exchange-rate service) cannot answer now; "
+    "try again later.",
 }
 
 
@@ -67,6 +76,8 @@ def status_for(error: DomainError) -> int:
             return status.HTTP_409_CONFLICT
         case InvalidAmount() | SameAccount() | CurrencyMismatch():
             return status.HTTP_422_UNPROCESSABLE_CONTENT
+        case RateServiceUnavailable():
+            return status.HTTP_503_SERVICE_UNAVAILABLE
         case _:  # a rule the service added later: refused, but not the client's syntax
             return status.HTTP_422_UNPROCESSABLE_CONTENT
 
@@ -82,12 +93,20 @@ def challenge_for(error: DomainError) -> str | None:
             return None
 
 
+def log_domain_error(error: DomainError, status_code: int) -> None:
+    """One line per domain error, with the request's id (the log filter adds it); never headers or body."""
+    level = logging.WARNING if status_code >= 500 else logging.INFO
+    logger.log(level, "domain error", extra={"code": error.code, "status": status_code})
+
+
 async def domain_error_handler(request: Request, error: DomainError) -> JSONResponse:
     """Answer a DomainError with its status and `{"error": {"code", "message"}}`; a 401 with its challenge."""
+    status_code = status_for(error)
+    log_domain_error(error, status_code)
     body = ErrorBody(error=ErrorDetail(code=error.code, message=error.message))
     challenge = challenge_for(error)
     headers = {CHALLENGE_HEADER: challenge} if challenge is not None else None
-    return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=status_for(error), headers=headers)
+    return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=status_code, headers=headers)
 
 
 async def validation_error_handler(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -92,3 +92,12 @@ class NotAuthenticated(DomainError):
         super().__init__(f"send a valid access token: Authorization: Bearer <token> ({reason})")
         # RFC 6750: a request without a token gets a bare challenge; a bad token gets error="invalid_token".
         self.token_sent = token_sent
+
+
+class RateServiceUnavailable(DomainError):
+    """Lesson 10: no exchange rate could be had (the rate service is down, too slow, or answered nonsense)."""
+
+    code = "rates_unavailable"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"no exchange rate is available right now, try again later ({reason})")

@@ -57,6 +57,19 @@ class Settings(BaseSettings):
     # and a client logs in again when it expires. secret_key above signs every token.
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
+    # Lesson 10: logs, probes, the exchange-rate service and the Redis cache.
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    # Redis caches exchange rates. Down, the service is slower (it asks the rate service each time), not broken.
+    redis_url: str = "redis://localhost:6379/0"
+    # The exchange-rate service: Frankfurter's API (ECB reference rates, no key).
+    # GET {rates_url}/latest?base=EUR&symbols=USD
+    rates_url: str = "https://api.frankfurter.dev/v1"
+    rates_timeout: float = Field(default=2.0, gt=0, le=30, description="Seconds for each call: connect, read, write.")
+    rates_retries: int = Field(default=2, ge=0, le=5, description="Extra attempts after a 5xx or a connection error.")
+    rates_cache_seconds: int = Field(default=300, ge=1, le=24 * 3600, description="How long Redis keeps a rate.")
+    # How long /health/ready waits for the database and for Redis, each, before it calls it down.
+    ready_timeout: float = Field(default=1.0, gt=0, le=10)
+
     # --- lesson 11: API v1 is deprecated; these dates and this page are what its clients are told ---------
     # Every /api/v1 response says so: `Deprecation` (RFC 9745) since api_v1_deprecated_at, `Sunset` (RFC 8594)
     # at api_v1_sunset_at, when v1 stops answering, and a `Link` to the guide for moving to /api/v2.

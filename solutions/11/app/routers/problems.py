@@ -19,6 +19,7 @@ from app.routers.errors import (
     WWW_AUTHENTICATE,
     challenge_for,
     domain_error_handler,
+    log_domain_error,
     status_for,
     validation_error_handler,
 )
@@ -71,6 +72,7 @@ async def domain_problem_handler(request: Request, error: DomainError) -> Respon
     """v2: a DomainError as a problem with the status v1 gives it; v1: v1's own handler."""
     if not is_v2(request):
         return await domain_error_handler(request, error)
+    log_domain_error(error, status_for(error))  # one line per domain error, as v1 logs it (lesson 10)
     ### BEGIN SOLUTION the status of status_for(error), the title from the error's code, the message as detail; a 401 keeps its WWW-Authenticate challenge (step 2)
     response = problem(request, status_for(error), error.code, error.code.replace("_", " ").capitalize(), error.message)
     challenge = challenge_for(error)

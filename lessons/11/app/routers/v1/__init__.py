@@ -6,10 +6,11 @@ of v1 keep working while they move.
 
 from fastapi import APIRouter
 
-from app.routers.v1 import accounts, auth, transfers, users
+from app.routers.v1 import accounts, auth, quotes, transfers, users
 
 router = APIRouter()
 router.include_router(auth.router)
 router.include_router(users.router)
 router.include_router(accounts.router)
 router.include_router(transfers.router)
+router.include_router(quotes.router)
