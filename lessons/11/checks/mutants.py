@@ -102,6 +102,27 @@ STEP_1 = [
         says="lost the values",
         why="a downgrade that drops and re-adds the column loses every value the app wrote since the release",
     ),
+    Mutant(
+        "contract-downgrade-keeps-the-default",
+        path=CONTRACT,
+        find='    op.alter_column("accounts", "updated_at", nullable=True, server_default=None)\n',
+        replace='    op.alter_column("accounts", "updated_at", nullable=True)\n',
+        killed_by=["test_each_downgrade_undoes_all_of_its_upgrade"],
+        says="default now()",
+        why="alter_column without server_default=None keeps 0005's now(): the downgrade leaves a table 0004 never built",
+    ),
+    Mutant(
+        "expand-downgrade-keeps-the-index",
+        path=EXPAND,
+        find="""    with op.get_context().autocommit_block():
+        op.drop_index("ix_accounts_user_id_id", table_name="accounts", postgresql_concurrently=True)
+    op.drop_column("accounts", "updated_at")
+""",
+        replace='    op.drop_column("accounts", "updated_at")\n',
+        killed_by=["test_each_downgrade_undoes_all_of_its_upgrade"],
+        says="index ix_accounts_user_id_id",
+        why="the downgrade leaves 0004's index behind: not an undo, and the next upgrade 0004 fails on it",
+    ),
 ]
 
 STEP_2 = [
