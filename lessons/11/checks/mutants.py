@@ -185,6 +185,15 @@ STEP_2 = [
         says="problem+json",
         why="the document promises a JSON body the API never sends: generated clients and schemathesis disagree",
     ),
+    Mutant(
+        "validation-problem-echoes-the-input",
+        path=PROBLEMS,
+        find='"message": found["msg"], "type": found["type"]}',
+        replace='"message": found["msg"], "type": found["type"], "input": str(found.get("input"))}',
+        killed_by=["test_a_v2_validation_problem_never_repeats_the_input"],
+        says="repeats the password",
+        why="the input of an invalid request (a password, a token) comes back in the body, and from there into logs",
+    ),
 ]
 
 STEP_3 = [
