@@ -292,6 +292,15 @@ STEP_3 = [
         says="forged cursor",
         why="a cursor written by the client, for another user, is accepted as if the service had issued it",
     ),
+    Mutant(
+        "cursor-garbage-is-a-500",
+        path="app/services/pages.py",
+        find="        except (ValueError, KeyError, TypeError, binascii.Error):",
+        replace="        except binascii.Error:",
+        killed_by=["test_a_malformed_cursor_is_a_422_not_a_500"],
+        says="never becomes a 500",
+        why="a cursor without a dot, or signed but not JSON, raises ValueError: input becomes a 500",
+    ),
 ]
 
 STEP_4 = [
