@@ -380,6 +380,15 @@ STEP_4 = [
         says="only v1",
         why="v2's clients are told to move off the version they just moved to",
     ),
+    Mutant(
+        "sunset-not-converted-to-gmt",
+        path="app/core/deprecation.py",
+        find='"Sunset": format_datetime(sunset_at.astimezone(UTC), usegmt=True),',
+        replace='"Sunset": sunset_at.strftime("%a, %d %b %Y %H:%M:%S GMT"),',
+        killed_by=["test_dates_set_with_an_offset_are_written_as_the_same_instant"],
+        says="always GMT",
+        why="a sunset set with an offset (+02:00) is written as if it were GMT: two hours wrong",
+    ),
 ]
 
 STEP_5 = [
