@@ -102,6 +102,27 @@ STEP_1 = [
         says="lost the values",
         why="a downgrade that drops and re-adds the column loses every value the app wrote since the release",
     ),
+    Mutant(
+        "contract-downgrade-keeps-the-default",
+        path=CONTRACT,
+        find='    op.alter_column("accounts", "updated_at", nullable=True, server_default=None)\n',
+        replace='    op.alter_column("accounts", "updated_at", nullable=True)\n',
+        killed_by=["test_each_downgrade_undoes_all_of_its_upgrade"],
+        says="default now()",
+        why="alter_column without server_default=None keeps 0005's now(): the downgrade leaves a table 0004 never built",
+    ),
+    Mutant(
+        "expand-downgrade-keeps-the-index",
+        path=EXPAND,
+        find="""    with op.get_context().autocommit_block():
+        op.drop_index("ix_accounts_user_id_id", table_name="accounts", postgresql_concurrently=True)
+    op.drop_column("accounts", "updated_at")
+""",
+        replace='    op.drop_column("accounts", "updated_at")\n',
+        killed_by=["test_each_downgrade_undoes_all_of_its_upgrade"],
+        says="index ix_accounts_user_id_id",
+        why="the downgrade leaves 0004's index behind: not an undo, and the next upgrade 0004 fails on it",
+    ),
 ]
 
 STEP_2 = [
@@ -163,6 +184,15 @@ STEP_2 = [
         killed_by=["test_v2_documents_its_errors_as_problem_json"],
         says="problem+json",
         why="the document promises a JSON body the API never sends: generated clients and schemathesis disagree",
+    ),
+    Mutant(
+        "validation-problem-echoes-the-input",
+        path=PROBLEMS,
+        find='"message": found["msg"], "type": found["type"]}',
+        replace='"message": found["msg"], "type": found["type"], "input": str(found.get("input"))}',
+        killed_by=["test_a_v2_validation_problem_never_repeats_the_input"],
+        says="repeats the password",
+        why="the input of an invalid request (a password, a token) comes back in the body, and from there into logs",
     ),
 ]
 
@@ -262,6 +292,15 @@ STEP_3 = [
         says="forged cursor",
         why="a cursor written by the client, for another user, is accepted as if the service had issued it",
     ),
+    Mutant(
+        "cursor-garbage-is-a-500",
+        path="app/services/pages.py",
+        find="        except (ValueError, KeyError, TypeError, binascii.Error):",
+        replace="        except binascii.Error:",
+        killed_by=["test_a_malformed_cursor_is_a_422_not_a_500"],
+        says="never becomes a 500",
+        why="a cursor without a dot, or signed but not JSON, raises ValueError: input becomes a 500",
+    ),
 ]
 
 STEP_4 = [
@@ -341,6 +380,15 @@ STEP_4 = [
         says="only v1",
         why="v2's clients are told to move off the version they just moved to",
     ),
+    Mutant(
+        "sunset-not-converted-to-gmt",
+        path="app/core/deprecation.py",
+        find='"Sunset": format_datetime(sunset_at.astimezone(UTC), usegmt=True),',
+        replace='"Sunset": sunset_at.strftime("%a, %d %b %Y %H:%M:%S GMT"),',
+        killed_by=["test_dates_set_with_an_offset_are_written_as_the_same_instant"],
+        says="always GMT",
+        why="a sunset set with an offset (+02:00) is written as if it were GMT: two hours wrong",
+    ),
 ]
 
 STEP_5 = [
@@ -387,6 +435,24 @@ STEP_5 = [
         killed_by=["test_your_contract_test_passes_and_fails_when_v1_changes"],
         says="still passes",
         why="a snapshot taken at test time freezes nothing",
+    ),
+    Mutant(
+        "contract-test-takes-no-schema",
+        path="tests/test_v1_contract.py",
+        find='    return {"paths": paths, "schemas": {name: schemas[name] for name in sorted(reached) if name in schemas}}',
+        replace='    return {"paths": paths, "schemas": {}}',
+        killed_by=["test_your_contract_test_passes_and_fails_when_v1_changes"],
+        says="every component schema they reach",
+        why="a contract of paths alone misses a field added to a shared DTO, and disagrees with the snapshot",
+    ),
+    Mutant(
+        "contract-test-follows-direct-refs-only",
+        path="tests/test_v1_contract.py",
+        find="            todo |= references(schemas.get(name, {}))",
+        replace="            pass",
+        killed_by=["test_your_contract_test_passes_and_fails_when_v1_changes"],
+        says="however indirectly",
+        why="a schema reached through another (a page's items, a nested error) is left out of the comparison",
     ),
     Mutant(
         "v2-route-reads-the-repository",

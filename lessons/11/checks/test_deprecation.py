@@ -6,7 +6,7 @@ come from there: `Deprecation: @<Unix seconds>` (RFC 9745), `Sunset: <HTTP-date>
 """
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -54,6 +54,24 @@ def test_the_headers_are_written_as_the_rfcs_say(app_env: str) -> None:
         f"Lesson 11: deprecation_headers({DEPRECATED_AT.isoformat()}, {SUNSET_AT.isoformat()}, …) gave "
         f"{'; '.join(wrong)}. "
         "Clients parse these: Deprecation is a structured-field date, Sunset an HTTP-date in GMT (step 4)"
+    )
+
+
+def test_dates_set_with_an_offset_are_written_as_the_same_instant(app_env: str) -> None:
+    """Hint: the settings keep the offset they were given (+02:00): an HTTP-date is in GMT, so convert first."""
+    paris = timezone(timedelta(hours=2))
+    deprecated_at, sunset_at = DEPRECATED_AT.astimezone(paris), SUNSET_AT.astimezone(paris)
+    headers = load("app.core.deprecation").deprecation_headers(deprecated_at, sunset_at, GUIDE)
+    wrong = [
+        f"{name}: {headers.get(name)!r} (expected {value!r})"
+        for name, value in {"Deprecation": EXPECTED["deprecation"], "Sunset": EXPECTED["sunset"]}.items()
+        if headers.get(name) != value
+    ]
+    assert not wrong, (
+        f"Lesson 11: deprecation_headers({deprecated_at.isoformat()}, {sunset_at.isoformat()}, …), the same instants "
+        f"as {DEPRECATED_AT.isoformat()} and {SUNSET_AT.isoformat()} given with an offset, gave {'; '.join(wrong)}: "
+        "an HTTP-date is always GMT, so a time set with +02:00 written as it is says GMT and is two hours off. "
+        "Convert the moment to UTC before writing it (step 4)"
     )
 
 

@@ -305,3 +305,78 @@ async def test_the_contract_goes_down_and_up_keeping_every_value(
         "nullable again, without dropping it (step 1)"
     )
     assert up == before, "Lesson 11: `alembic upgrade head` after the downgrade changed accounts.updated_at (step 1)"
+
+
+async def accounts_schema(engine: AsyncEngine) -> dict[str, str]:
+    """accounts as the catalogue has it: each column (type, NULL or not, default), index and constraint."""
+    async with engine.connect() as connection:
+        columns = (
+            await connection.execute(
+                text(
+                    "SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns "
+                    "WHERE table_schema = current_schema() AND table_name = 'accounts'"
+                )
+            )
+        ).all()
+        indexes = (
+            await connection.execute(
+                text(
+                    "SELECT indexname, indexdef FROM pg_indexes "
+                    "WHERE schemaname = current_schema() AND tablename = 'accounts'"
+                )
+            )
+        ).all()
+        constraints = (
+            await connection.execute(
+                text(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'accounts'::regclass"
+                )
+            )
+        ).all()
+    described = {
+        f"column {name}": f"{kind}, {'NULL' if nullable == 'YES' else 'NOT NULL'}, "
+        f"{'default ' + default if default is not None else 'no default'}"
+        for name, kind, nullable, default in columns
+    }
+    described |= {f"index {name}": definition.split(" USING ", 1)[-1] for name, definition in indexes}
+    described |= {f"constraint {name}": definition for name, definition in constraints}
+    return described
+
+
+def differences(found: dict[str, str], expected: dict[str, str]) -> list[str]:
+    """`column updated_at: …, default now() (expected …, no default)`, one per difference."""
+    return [
+        f"{key}: {found.get(key, 'absent')} (expected {expected.get(key, 'absent')})"
+        for key in sorted(found.keys() | expected.keys())
+        if found.get(key) != expected.get(key)
+    ]
+
+
+async def test_each_downgrade_undoes_all_of_its_upgrade(
+    clean_env: Path, committed_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hint: a downgrade leaves the table as the revision before found it: 0005's default, 0004's index, all of it."""
+    async with alembic_on(committed_database_url, monkeypatch) as (run, engine):
+        await run("downgrade", "0004")
+        contract_undone = await accounts_schema(engine)
+        await run("downgrade", "0003")
+        expand_undone = await accounts_schema(engine)
+        left = [
+            f"{key} ({value})"
+            for key, value in sorted(expand_undone.items())
+            if "updated_at" in key or "updated_at" in value or value.replace(" ", "").endswith("(user_id,id)")
+        ]
+        assert not left, (
+            f"Lesson 11: after `alembic downgrade 0003` accounts still has {', '.join(left)}: migration 0004's "
+            "downgrade left behind what its upgrade created, and the next `alembic upgrade 0004` fails on it "
+            '("already exists"). downgrade() drops the index (concurrently) and the column (step 1)'
+        )
+        await run("upgrade", "0004")
+        expanded = await accounts_schema(engine)
+    wrong = differences(contract_undone, expanded)
+    assert not wrong, (
+        f"Lesson 11: after `alembic downgrade 0004` accounts is not the table `alembic upgrade 0004` builds: "
+        f"{'; '.join(wrong)}. Migration 0005's downgrade left part of the contract behind: a database at 0004 is "
+        "then one table when it came up and another when it came down, and the next revision is written against "
+        "the wrong one. Undo all of upgrade(): nullable again, and no default (step 1)"
+    )

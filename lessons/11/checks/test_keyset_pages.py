@@ -5,6 +5,7 @@ checks forge are made with your own `Cursors` class, with another key: only your
 cursor your service accepts.
 """
 
+import json
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from workshop.grading import load
 from workshop.statements import statements_sent, summary
 
-from .conftest import Ledger, SignedIn, expect_status, explain, json_of, lesson_error, open_accounts, signed_in
+from .conftest import SECRET, Ledger, SignedIn, expect_status, explain, json_of, lesson_error, open_accounts, signed_in
 
 pytestmark = pytest.mark.step(3)
 
@@ -173,4 +174,45 @@ async def test_another_users_cursor_is_refused(ledger: Ledger) -> None:
     assert response.status_code == 422, (
         f"Lesson 11: Ada sent Grace's next_cursor and got {explain(response)}; expected 422: a cursor belongs to "
         "the listing, and the user, it was issued for (step 3)"
+    )
+
+
+def signed(payload: bytes) -> str:
+    """`payload` in a cursor's shape, signed with the service's own key (SECRET): only its content is wrong."""
+    import base64
+    import uuid
+
+    cursors = load("app.services.pages").Cursors(SecretStr(SECRET), uuid.uuid4())
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return f"{b64(payload)}.{b64(cursors._mac(payload))}"
+
+
+async def test_a_malformed_cursor_is_a_422_not_a_500(ledger: Ledger) -> None:
+    """Hint: a cursor is input: whatever fails in reading it (split, base64, JSON, a key, a UUID) is InvalidCursor."""
+    async with ledger() as http:
+        ada = await signed_in(http, "ada")
+        malformed = {
+            "without a dot": "abc",
+            "with two dots": "a.b.c",
+            "signed, not JSON": signed(b"not json"),
+            "signed, a JSON list": signed(b"[1, 2]"),
+            "signed, without its keys": signed(b"{}"),
+            "signed, an id that is no UUID": signed(json.dumps({"u": ada.id, "b": "not-a-uuid"}).encode()),
+        }
+        answered = {
+            what: await http.get(LIST, params={"cursor": cursor}, headers=ada.headers)
+            for what, cursor in malformed.items()
+        }
+    wrong = [
+        f"a cursor {what}: {explain(response)[:150]}"
+        for what, response in answered.items()
+        if response.status_code != 422
+    ]
+    assert not wrong, (
+        f"Lesson 11: GET {LIST} answered a malformed cursor with something other than 422: "
+        f"{'; '.join(wrong)}. A cursor is input, and input never becomes a 500: every way of failing to read "
+        "one is InvalidCursor, 422 invalid_cursor (step 3)"
     )

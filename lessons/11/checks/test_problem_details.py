@@ -1,5 +1,6 @@
 """Lesson 11 checks, step 2: v2 answers errors as problem details (RFC 9457); v1 keeps its own body."""
 
+import json
 import uuid
 from typing import Any
 
@@ -63,6 +64,22 @@ async def test_a_v2_validation_problem_lists_every_invalid_field(ledger: Ledger)
     assert {"body.owner", "body.currency"} <= locations, (
         f"Lesson 11: a 422 problem for two invalid fields lists {sorted(locations) or 'none'} in errors; expected "
         "body.owner and body.currency: a client fixes every field in one round trip (step 2)"
+    )
+
+
+async def test_a_v2_validation_problem_never_repeats_the_input(ledger: Ledger) -> None:
+    """Hint: each error is its location, message and type; what the client sent stays out of the answer."""
+    password = "tiny-secret"  # too short (12 at least): invalid, and exactly what must not come back
+    async with ledger() as http:
+        response = await http.post("/api/v2/users", json={"email": "ada@example.com", "password": password})
+    body = expect_problem(response, 422, "POST /api/v2/users with a password of 11 characters")
+    errors = body.get("errors") if isinstance(body.get("errors"), list) else []
+    echoed = [error for error in errors if password in json.dumps(error)]
+    place = f"in errors ({json.dumps(echoed[0])[:200]})" if echoed else f"in its body ({response.text[:200]})"
+    assert password not in response.text, (
+        f"Lesson 11: a v2 422 problem for a too-short password repeats the password {place}: error bodies end up "
+        "in logs, proxies and browser consoles, and the input of an invalid request is often a password or a "
+        "token. List each field's location, message and type, never the input (step 2)"
     )
 
 

@@ -57,7 +57,11 @@ def test_your_contract_test_passes_and_fails_when_v1_changes(tmp_path: Path) -> 
         shutil.copytree(lesson / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
     passed = run_contract_test(copy)
     if passed.returncode != 0:
-        raise lesson_error(f"`pytest {LEARNER_TEST}` fails on your app as it is: {passed.output[-600:]} (step 5)")
+        raise lesson_error(
+            f"`pytest {LEARNER_TEST}` fails on your app as it is, unchanged: {passed.output[-600:]} The snapshot "
+            "(given) holds v1's paths and every component schema they reach, following $refs however indirectly: "
+            "your test must take that same part of the document (step 5)"
+        )
     # A field added to v1's account: v1's paths stay the same, one schema they reach changes.
     schemas = copy / "app" / "schemas" / "accounts.py"
     source = schemas.read_text(encoding="utf-8")
