@@ -31,6 +31,26 @@ JSON_FORMATTER = """    handler.setFormatter(
 """
 ACCESS_EXTRA = """                    "method": scope["method"],
 """
+ACCESS_LINE = """access_logger.info(
+    "request",
+    extra={
+        "method": scope["method"],
+        "route": route_template(scope),
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+    },
+)
+request_id.reset(token)
+"""
+ACCESS_TRY = (
+    "        try:\n            await self.app(scope, receive, send_with_id)\n        finally:\n"
+    "            # The route template (/api/v1/accounts/{account_id}), not the path: ids in paths would make\n"
+    "            # every line unique, and a path can carry what a client should not have sent.\n"
+    + "".join(f"            {line}\n" for line in ACCESS_LINE.splitlines())
+)
+ACCESS_NO_TRY = "        await self.app(scope, receive, send_with_id)\n" + "".join(
+    f"        {line}\n" for line in ACCESS_LINE.splitlines()
+)
 COMMIT = """            try:
                 await session.commit()
             except Exception:
@@ -166,9 +186,12 @@ STEP_1 = [
         path=LOGS,
         find="VALID_REQUEST_ID.fullmatch(sent)",
         replace="VALID_REQUEST_ID.match(sent)",
-        killed_by=["test_an_unsafe_x_request_id_is_replaced[too-long]"],
-        says="kept it",
-        why="re.match checks a prefix: a 500-character id whose first 64 characters are fine passes",
+        killed_by=[
+            "test_an_unsafe_x_request_id_is_replaced[too-long]",
+            "test_an_unsafe_x_request_id_is_replaced[valid-start-then-forged-json]",
+        ],
+        says="only its start was checked",
+        why='re.match checks a prefix: \'abcdefgh12" , "level": …\' or a 500-character id whose start is fine passes',
     ),
     Mutant(
         "access-line-with-the-path",
@@ -197,6 +220,25 @@ STEP_1 = [
         killed_by=["test_each_request_writes_one_access_line_with_method_route_status_and_duration"],
         says="0 access lines",
         why="the access line, written after the reset, carries no request id: the one line per request is untraceable",
+    ),
+    Mutant(
+        "logging-handler-appended",
+        path=LOGS,
+        find="    root.handlers = [handler]  # replace, never add: a second call must not print every line twice\n",
+        replace="    root.addHandler(handler)\n",
+        killed_by=["test_logging_configured_twice_writes_each_line_once"],
+        says="never appends",
+        why="configure_logging called twice in one process (two lifespans, tests, a reload) prints every line twice",
+    ),
+    Mutant(
+        "access-line-skipped-when-the-app-raises",
+        path=LOGS,
+        find=ACCESS_TRY,
+        replace=ACCESS_NO_TRY,
+        killed_by=["test_a_request_that_fails_with_a_500_still_writes_its_access_line"],
+        says="finally",
+        why="no try/finally: a request whose app raises (the 500s one searches for) writes no access line and "
+        "leaves the contextvar set",
     ),
     Mutant(
         "request-id-only-on-the-access-line",
@@ -228,6 +270,24 @@ STEP_2 = [
         killed_by=["test_a_domain_error_is_logged_with_its_code_and_request_id"],
         says="log every domain",
         why="refusals (401s, 409s) are invisible: nobody sees a client looping on a bad token",
+    ),
+    Mutant(
+        "domain-errors-all-at-info",
+        path=ERRORS,
+        find="    level = logging.WARNING if status_code >= 500 else logging.INFO\n",
+        replace="    level = logging.INFO\n",
+        killed_by=["test_a_5xx_domain_error_is_logged_as_a_warning_a_client_error_as_info"],
+        says="expected WARNING",
+        why="a 503 (a dependency down) logged at INFO like a client's 401: no alert fires on it",
+    ),
+    Mutant(
+        "domain-errors-all-at-warning",
+        path=ERRORS,
+        find="    level = logging.WARNING if status_code >= 500 else logging.INFO\n",
+        replace="    level = logging.WARNING\n",
+        killed_by=["test_a_5xx_domain_error_is_logged_as_a_warning_a_client_error_as_info"],
+        says="expected INFO",
+        why="every refused login and missing account is a warning: the real warnings drown in clients' mistakes",
     ),
     Mutant(
         "failed-commit-not-logged",
@@ -270,6 +330,18 @@ STEP_2 = [
         path=ERRORS,
         find='extra={"code": error.code, "status": status_code})',
         replace='extra={"code": error.code, "status": status_code, "auth": request.headers.get("authorization")})',
+        also=[  # log_domain_error has no request: the learner passes it in "for context"
+            Edit(
+                "def log_domain_error(error: DomainError, status_code: int) -> None:\n",
+                "def log_domain_error(error: DomainError, status_code: int, request: Request) -> None:\n",
+                ERRORS,
+            ),
+            Edit(
+                "    log_domain_error(error, status_code)\n",
+                "    log_domain_error(error, status_code, request)\n",
+                ERRORS,
+            ),
+        ],
         killed_by=["test_no_password_token_secret_or_hash_reaches_a_log_line"],
         says="reached a log line",
         why="'to debug 401s' puts the token in the logs; a token with a typo is still the user's token",
@@ -403,6 +475,24 @@ STEP_4 = [
         why="a 4xx says the request is wrong; asking again triples the calls for the same answer",
     ),
     Mutant(
+        "blocking-httpx-get-on-the-client-s-url",
+        path=RATES,
+        find='            response = await client.get("/latest", params={"base": base, "symbols": target})\n',
+        replace=(
+            "            response = httpx.get(\n"
+            '                str(client.base_url.join("latest")),\n'
+            '                params={"base": base, "symbols": target},\n'
+            "                timeout=client.timeout,\n"
+            "            )\n"
+        ),
+        killed_by=[
+            "test_one_http_client_serves_every_request_and_the_lifespan_closes_it",
+            "test_no_async_function_blocks_the_event_loop",
+        ],
+        says="blocks the event loop",
+        why="the synchronous httpx.get blocks the event loop for the whole call and bypasses the lifespan's pool",
+    ),
+    Mutant(
         "connection-errors-escape",
         path=RATES,
         find=TRANSPORT_ERROR,
@@ -431,6 +521,18 @@ STEP_5 = [
         killed_by=["test_a_rate_is_read_exactly_never_through_a_float"],
         says="through a float",
         why="float multiplication rounds in binary before our rule applies: 28.5 becomes 28.499999999999996",
+    ),
+    Mutant(
+        "rate-rounded-before-the-multiplication",
+        path=QUOTES,
+        find="    return int((Decimal(amount) * rate).quantize(Decimal(1), rounding=ROUNDING))\n",
+        replace=(
+            '    rate = rate.quantize(Decimal("0.0001"), rounding=ROUNDING)  # rates have 4 decimals\n'
+            "    return int((Decimal(amount) * rate).quantize(Decimal(1), rounding=ROUNDING))\n"
+        ),
+        killed_by=["test_a_rate_is_used_with_all_its_digits_rounding_only_the_result"],
+        says="rounded before the multiplication",
+        why="rounds twice: 0.123456 becomes 0.1235 and a large amount is off by whole units",
     ),
     Mutant(
         "rate-as-a-float-in-the-response",
@@ -573,6 +675,15 @@ STEP_7 = [
         why="an HTML error page with status 200 is what proxies answer; nothing tests it",
     ),
     Mutant(
+        "only-a-missing-rate-tested-as-malformed",
+        path=YOUR_TESTS,
+        find="""@pytest.mark.parametrize("body", [b"<html>oops</html>", b'{"rates": {}}', b'{"rates": {"USD": "a lot"}}'])""",
+        replace="""@pytest.mark.parametrize("body", [b'{"rates": {}}'])""",
+        killed_by=["test_your_rate_tests_catch_a_client_with_a_bug[lets-malformed-json-escape]"],
+        says="not JSON",
+        why="only a body without the rate is tested: an HTML page with status 200 escaping as a 500 goes unnoticed",
+    ),
+    Mutant(
         "http-exception-in-the-service",
         path=QUOTES,
         find="            raise RateServiceUnavailable(str(error)) from error\n",
@@ -587,8 +698,11 @@ STEP_7 = [
         path=RATES,
         find='            response = await client.get("/latest", params={"base": base, "symbols": target})\n',
         replace='            response = httpx.get(f"{client.base_url}/latest", params={"base": base, "symbols": target})\n',
-        killed_by=["test_no_async_function_blocks_the_event_loop"],
-        says="httpx",
+        killed_by=[
+            "test_one_http_client_serves_every_request_and_the_lifespan_closes_it",
+            "test_no_async_function_blocks_the_event_loop",
+        ],
+        says="blocks the event loop",
         why="a synchronous call inside async def stops every other request for as long as the rate service takes",
     ),
     Mutant(

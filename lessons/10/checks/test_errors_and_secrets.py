@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .conftest import PASSWORD, SECRET, expect_status, lesson_error, new_id
+from .conftest import PASSWORD, SECRET, Answer, expect_status, lesson_error, new_id
 
 pytestmark = pytest.mark.step(2)
 
@@ -29,6 +29,36 @@ async def test_a_domain_error_is_logged_with_its_code_and_request_id(ledger: Any
         f"Lesson 10: a request refused with the domain error not_authenticated (X-Request-ID {sent}) wrote no log "
         f"line with that code and its request_id besides the access line (its lines: {lines[:3]}); log every domain "
         "error in its handler, with its code (step 2)"
+    )
+
+
+async def test_a_5xx_domain_error_is_logged_as_a_warning_a_client_error_as_info(ledger: Any, rates: Any) -> None:
+    """Hint: a 5xx says Ledger (or what it depends on) failed: someone should look; a 4xx is the client's doing."""
+    rates.answer(Answer(500, b"{}"))
+    down, refused = new_id(), new_id()
+    async with ledger(rates_retries=0) as served:
+        unavailable = await served.http.get(
+            "/api/v1/quotes", params={"base": "EUR", "target": "USD", "amount": 100}, headers={"X-Request-ID": down}
+        )
+        unauthenticated = await served.http.get("/api/v1/accounts", headers={"X-Request-ID": refused})
+        levels = {
+            code: [level_of(line) for line in served.logs.of(request) if code in str(line.values())]
+            for code, request in (("rates_unavailable", down), ("not_authenticated", refused))
+        }
+    expect_status(unavailable, 503, "a quote while the rate service answers 500", 2)
+    expect_status(unauthenticated, 401, "GET /api/v1/accounts without a token", 2)
+    assert levels["rates_unavailable"] and all(
+        level in ("WARNING", "ERROR", "CRITICAL") for level in levels["rates_unavailable"]
+    ), (
+        f"Lesson 10: the domain error rates_unavailable (a 503: the rate service is down) was logged at "
+        f"{levels['rates_unavailable'] or 'no level (no line with its code)'}; expected WARNING: a 5xx means Ledger "
+        "could not serve, and alerts are set on WARNING and above. Choose the level from the status in "
+        "log_domain_error (step 2)"
+    )
+    assert levels["not_authenticated"] and all(level == "INFO" for level in levels["not_authenticated"]), (
+        f"Lesson 10: the domain error not_authenticated (a 401, the client's doing) was logged at "
+        f"{levels['not_authenticated'] or 'no level (no line with its code)'}; expected INFO: a 4xx is not Ledger "
+        "failing, and warnings for every refused request would bury the real ones (step 2)"
     )
 
 

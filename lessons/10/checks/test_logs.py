@@ -5,11 +5,14 @@ parsed. Names the checks read: `request_id`, and on the access line `method`, `r
 """
 
 import asyncio
+import logging
 import re
 import uuid
 from typing import Any
 
 import pytest
+
+from workshop import grading
 
 from .conftest import Answer, expect_status, lesson_error, new_id
 
@@ -82,8 +85,8 @@ async def test_a_valid_x_request_id_from_the_client_is_kept(ledger: Any) -> None
 
 @pytest.mark.parametrize(
     "sent",
-    ['abc" , "level": "CRITICAL', "x" * 500, "short"],
-    ids=["forged-json", "too-long", "too-short"],
+    ['abc" , "level": "CRITICAL', 'abcdefgh12" , "level": "CRITICAL', "x" * 500, "short"],
+    ids=["forged-json", "valid-start-then-forged-json", "too-long", "too-short"],
 )
 async def test_an_unsafe_x_request_id_is_replaced(ledger: Any, sent: str) -> None:
     """Hint: keep the client's id only when all of it matches VALID_REQUEST_ID; otherwise make a new one."""
@@ -91,9 +94,11 @@ async def test_an_unsafe_x_request_id_is_replaced(ledger: Any, sent: str) -> Non
         response = await served.http.get("/health/live", headers={"X-Request-ID": sent})
         used = response.headers.get("x-request-id", "")
         lines = served.logs.lines()
+    only_the_start = "only its start was checked: all of it must be a valid id, " if sent[:8].isalnum() else ""
     assert used and used != sent, (
-        f"Lesson 10: a request sent with X-Request-ID {sent[:60]!r} kept it; an id that is too long, too short or "
-        "carries quotes and spaces is replaced by a new one (it would bloat or forge log lines) (step 1)"
+        f"Lesson 10: a request sent with X-Request-ID {sent[:60]!r} kept it; {only_the_start}an id that is too "
+        "long, too short or carries quotes and spaces is replaced by a new one (it would bloat or forge log lines) "
+        "(step 1)"
     )
     assert re.fullmatch(r"[A-Za-z0-9._-]{8,64}", used), (
         f"Lesson 10: the new request id {used!r} is not a safe id (step 1)"
@@ -129,6 +134,55 @@ async def test_each_request_writes_one_access_line_with_method_route_status_and_
     assert isinstance(duration, int | float) and 0 <= duration < 10_000, (
         f"Lesson 10: the access line's duration_ms is {duration!r}; expected the milliseconds the request took, "
         "a number (time.perf_counter() before and after) (step 1)"
+    )
+
+
+async def test_a_request_that_fails_with_a_500_still_writes_its_access_line(
+    ledger: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hint: the access line belongs in a `finally:` around the call to the app: it must be written when it raises."""
+    quotes = grading.load("app.services.quotes")
+
+    async def broken(self: Any, base: str, target: str) -> Any:
+        raise RuntimeError("a bug in the route, planted by the check")
+
+    monkeypatch.setattr(quotes.QuoteService, "rate", broken)
+    sent = new_id()
+    async with ledger() as served:
+        response = await served.http.get(
+            "/api/v1/quotes", params={"base": "EUR", "target": "USD", "amount": 100}, headers={"X-Request-ID": sent}
+        )
+        access = [line for line in served.logs.access() if line.get("request_id") == sent]
+    assert response.status_code == 500, (
+        f"Lesson 10: a quote whose route raised RuntimeError answered {response.status_code}; expected a 500 (step 1)"
+    )
+    statuses = [line.get("status") for line in access]
+    assert statuses == [500], (
+        f"Lesson 10: a request whose app raised an exception (the client got a 500; X-Request-ID {sent}) wrote "
+        f"{len(access)} access line(s) {statuses}; expected exactly one, with status 500: the requests that fail "
+        "are the ones you search the logs for. Write the access line (and reset the contextvar) in a `finally:` "
+        "around the call to the app, so an exception does not skip them (step 1)"
+    )
+
+
+async def test_logging_configured_twice_writes_each_line_once(ledger: Any) -> None:
+    """Hint: a second configure_logging (a second app in the same process: tests, a reload) replaces, never adds."""
+    async with ledger():
+        pass  # the first app's lifespan configures logging once
+    sent = new_id()
+    async with ledger() as served:  # the second one again, in the same process
+        expect_status(await served.http.get("/health/live", headers={"X-Request-ID": sent}), 200, "GET /health/live", 1)
+        access = [line for line in served.logs.access() if line.get("request_id") == sent]
+        handlers = [
+            type(handler).__name__
+            for handler in logging.getLogger().handlers
+            if not type(handler).__module__.startswith("_pytest")
+        ]
+    assert len(access) == 1 and len(handlers) == 1, (
+        f"Lesson 10: after configure_logging ran twice in one process (two app startups), one request wrote its "
+        f"access line {len(access)} times and the root logger has {len(handlers)} handlers {handlers}; expected "
+        "each line once and one handler: configure_logging replaces the root logger's handlers, never appends "
+        "one more (step 1)"
     )
 
 

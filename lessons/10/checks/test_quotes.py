@@ -38,6 +38,20 @@ async def test_a_rate_is_read_exactly_never_through_a_float(ledger: Any, rates: 
     )
 
 
+async def test_a_rate_is_used_with_all_its_digits_rounding_only_the_result(ledger: Any, rates: Any) -> None:
+    """Hint: one rounding, of the converted amount; the rate is multiplied exactly as the service sent it."""
+    rates.rate("USD", "0.123456")
+    async with ledger() as served:
+        response = await quote(served.http, amount=1_000_000)
+    expect_status(response, 200, "a quote of 1000000 EUR minor units at 0.123456", 5)
+    converted = response.json().get("converted")
+    assert converted == 123_456, (
+        f"Lesson 10: 1000000 minor units at a rate of 0.123456 came to {converted}; exactly, that is 123456. "
+        f"{'The rate was rounded before the multiplication (0.1235 gives 123500): ' if converted == 123_500 else ''}"
+        "round once, the converted amount at the end, never the rate (step 5)"
+    )
+
+
 @pytest.mark.parametrize(("amount", "expected"), [(5, 3), (3, 2), (7, 4)])
 async def test_half_a_minor_unit_rounds_up(ledger: Any, rates: Any, amount: int, expected: int) -> None:
     """Hint: quantize(Decimal(1), rounding=ROUND_HALF_UP): one explicit rule, applied once, at the end."""

@@ -25,12 +25,31 @@ async def test_one_http_client_serves_every_request_and_the_lifespan_closes_it(
         original(self, *args, **kwargs)
         made.append(self)
 
+    blocking: list[httpx.Client] = []
+    original_sync = httpx.Client.__init__
+
+    def counted_sync(self: httpx.Client, *args: Any, **kwargs: Any) -> None:
+        original_sync(self, *args, **kwargs)
+        blocking.append(self)
+        # Stopped at once: a blocking call here would block this check's own rate service too, until it timed out.
+        raise RuntimeError("a synchronous httpx.Client was made while serving a request; the check stopped it")
+
     monkeypatch.setattr(httpx.AsyncClient, "__init__", counted)
+    monkeypatch.setattr(httpx.Client, "__init__", counted_sync)
     async with ledger() as served:
+        answers = []
         for currency in ("USD", "GBP", "CHF"):
             rates.rate(currency, "1.25")
-            expect_status(await quote(served.http, target=currency), 200, f"a quote EUR→{currency}", 4)
+            answers.append((currency, await quote(served.http, target=currency)))
         clients = [client for client in made if str(client.base_url).startswith(rates.url)]
+    assert not blocking, (
+        f"Lesson 10: three quotes made {len(blocking)} synchronous httpx.Client(s) (httpx.get() makes one per "
+        "call): a synchronous call inside async code blocks the event loop, so every other request waits for "
+        "the rate service, and it bypasses the lifespan's pooled client. "
+        "Ask the rate service with `await client.get(...)` on the app's AsyncClient (step 4)"
+    )
+    for currency, response in answers:
+        expect_status(response, 200, f"a quote EUR→{currency}", 4)
     assert len(clients) == 1, (
         f"Lesson 10: three quotes made {len(clients)} httpx.AsyncClient(s) for the rate service; expected one, "
         "created once in the lifespan: a client per request opens a new connection (and TLS handshake) each "
