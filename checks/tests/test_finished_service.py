@@ -14,6 +14,7 @@ as a user of its own, with a bearer token.
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -73,6 +74,25 @@ def test_migrations_round_trip_on_every_stage_from_03(lesson: Lesson) -> None:
         f"stage {lesson.number}: upgrade head → downgrade base → upgrade head → alembic check failed; "
         f"a migration's downgrade() does not undo its upgrade(), or the models differ from the migrations "
         f"(solutions/{lesson.number} or an earlier stage):\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
+    )
+
+
+def test_the_reference_suite_passes_on_the_finished_service() -> None:
+    """The service's own tests (tests/: lesson 07's suite and every later lesson's additions) pass on the last stage."""
+    with stack.solution_tree() as folder, stack.fresh_database("own_suite") as (server, name):
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("LEDGER_", "PYTEST_"))}
+        env["LEDGER_TEST_DATABASE_URL"] = server.database_url(name)
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "-c", "tests/pytest.ini"],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert done.returncode == 0, (
+        f"the finished service's own tests fail (solutions/*/tests, laid over each other):\n{done.stdout[-4000:]}"
+        f"{done.stderr[-2000:]}"
     )
 
 

@@ -1,9 +1,14 @@
 """API v2 over HTTP, and v1's deprecation (lesson 11): what a client of each version relies on."""
 
+import logging
 import uuid
 from typing import Any
 
 import httpx
+import pytest
+import respx
+
+from app.core.config import Settings
 
 V2 = "/api/v2/accounts"
 PROBLEM_JSON = "application/problem+json"
@@ -80,3 +85,18 @@ async def test_v1_answers_carry_deprecation_and_sunset(client: httpx.AsyncClient
         assert response.headers["sunset"].endswith(" GMT")
         assert 'rel="deprecation"' in response.headers["link"]
     assert "deprecation" not in (await client.get(V2)).headers
+
+
+@respx.mock
+async def test_a_v2_quote_without_a_rate_service_is_a_503_problem(
+    client: httpx.AsyncClient, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    respx.get(url__startswith=settings.rates_url).mock(side_effect=httpx.ConnectError("refused"))
+
+    with caplog.at_level(logging.INFO):
+        response = await client.get("/api/v2/quotes", params={"base": "EUR", "target": "USD", "amount": 100})
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.json()["code"] == "rates_unavailable"
+    assert any(getattr(record, "code", None) == "rates_unavailable" for record in caplog.records)  # logged, as in v1
