@@ -5,9 +5,6 @@ made with your migrations. The migration checks run Alembic in-process on a data
 own, with rows in it: a migration that only works on an empty database fails in production.
 """
 
-import asyncio
-import io
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,17 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
-from alembic.util import CommandError
 from sqlalchemy import Connection, Table, text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from workshop import grading
+from workshop import migrations
 from workshop.grading import load
 
 from .conftest import lesson_error
@@ -177,35 +171,15 @@ async def test_the_database_refuses_an_account_without_a_user(db_connection: Asy
 
 
 @asynccontextmanager
-async def alembic_on(url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
+async def alembic_on(url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[migrations.Run, AsyncEngine]]:
     """`await run("downgrade", "0002")`: Alembic commands in-process on `url`; the engine to look at it."""
-    config = Config(str(grading.folder() / "alembic.ini"), stdout=io.StringIO())
-    config.attributes["configure_logger"] = False  # keep the checks' logging as it is
-    monkeypatch.setenv("LEDGER_DATABASE_URL", url)
-    monkeypatch.setattr(sys, "path", list(sys.path))  # alembic.ini's prepend_sys_path adds to it
-    get_settings = load("app.core.config").get_settings
-    get_settings.cache_clear()
-
-    async def run(what: str, target: str) -> None:
-        action = command.upgrade if what == "upgrade" else command.downgrade
-        try:
-            # In a worker thread: env.py calls asyncio.run(), which needs a thread without a running loop.
-            await asyncio.to_thread(action, config, target)
-        except DBAPIError as error:
-            said = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
-            raise lesson_error(
-                f"`alembic {what} {target}` failed on a database that holds accounts and entries: {said}. "
-                f"{'upgrade' if what == 'upgrade' else 'downgrade'}() must handle the rows that are there (step 1)"
-            ) from None
-        except CommandError as error:
-            raise lesson_error(f"`alembic {what} {target}` failed: {error} (step 1)") from None
-
-    engine = create_async_engine(url)
-    try:
+    advice = ". {what}() must handle the rows that are there"
+    async with migrations.alembic_on(url, monkeypatch, holds="accounts and entries", step=1, advice=advice) as (
+        run,
+        engine,
+        _,
+    ):
         yield run, engine
-    finally:
-        await engine.dispose()
-        get_settings.cache_clear()
 
 
 async def ledger_rows(engine: AsyncEngine) -> dict[str, Any]:

@@ -21,10 +21,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from workshop import grading
+from workshop import grading, migrations
 from workshop.grading import load
 
 from .conftest import lesson_error
@@ -36,39 +36,15 @@ LARGEST_BATCH = 1_000  # rows one backfill transaction may hold locked
 
 
 @asynccontextmanager
-async def alembic_on(url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
+async def alembic_on(url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[migrations.Run, AsyncEngine]]:
     """`await run("downgrade", "0003")`: Alembic commands in-process on `url`; the engine to look at it."""
-    config = Config(str(grading.folder() / "alembic.ini"), stdout=io.StringIO())
-    config.attributes["configure_logger"] = False  # keep the checks' logging as it is
-    monkeypatch.setenv("LEDGER_DATABASE_URL", url)
-    monkeypatch.setattr(sys, "path", list(sys.path))  # alembic.ini's prepend_sys_path adds to it
-    get_settings = load("app.core.config").get_settings
-    get_settings.cache_clear()
-
-    async def run(what: str, target: str) -> None:
-        action = command.upgrade if what == "upgrade" else command.downgrade
-        try:
-            # In a worker thread: env.py calls asyncio.run(), which needs a thread without a running loop.
-            await asyncio.to_thread(action, config, target)
-        except DBAPIError as error:
-            said = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
-            raise lesson_error(
-                f"`alembic {what} {target}` failed on a database that holds accounts: {said} (step 1)"
-            ) from None
-        except CommandError as error:
-            raise lesson_error(f"`alembic {what} {target}` failed: {error} (step 1)") from None
-
-    engine = create_async_engine(url)
-    try:
+    async with migrations.alembic_on(url, monkeypatch, holds="accounts", step=1) as (run, engine, config):
         if "0005" not in await asyncio.to_thread(revisions, config):
             raise lesson_error(
                 "migrations/versions has no revisions 0004 and 0005: write the expand (0004) and the contract "
                 "(0005) (step 1)"
             )
         yield run, engine
-    finally:
-        await engine.dispose()
-        get_settings.cache_clear()
 
 
 def revisions(config: Config) -> set[str]:
