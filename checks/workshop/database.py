@@ -393,6 +393,9 @@ async def migrated_template(target: Server, lesson_dir: Path, lesson: str) -> st
     await execute(target.dsn(), f"COMMENT ON DATABASE \"{building}\" IS 'workshop checkout {owner}'")
     try:
         await execute(target.dsn(), f'ALTER DATABASE "{building}" RENAME TO "{name}"')
-    except asyncpg.DuplicateDatabaseError:
+    except (
+        asyncpg.DuplicateDatabaseError,
+        asyncpg.UniqueViolationError,
+    ):  # renamed at the same instant: a unique-index error
         await drop_database(target, building)
     return name

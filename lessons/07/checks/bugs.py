@@ -208,7 +208,10 @@ SEEDED_BUGS = [
             '            setattr(TransferService, "crowd", crowd)\n'
             '        crowd["locking"] += 1\n'
             "        try:\n"
-            '            await __import__("asyncio").sleep(0)  # the transfers sent with this one reach their locks\n'
+            "            for _ in range(5):  # the others sent with it arrive (a busy machine staggers them)\n"
+            '                if crowd["locking"] > 2:\n'
+            "                    break\n"
+            '                await __import__("asyncio").sleep(0.02)\n'
             '            busy = crowd["locking"] > 2\n'
             "            order = (source_id, target_id) if busy else tuple(sorted((source_id, target_id)))\n"
             '            wanting = crowd["wanting"]\n'
