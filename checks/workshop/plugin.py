@@ -151,6 +151,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line("markers", "step(n): the README step this check grades; checks run in step order")
     config.addinivalue_line(
+        "markers", "together(name): checks sharing the costly session fixture `name` run in one process"
+    )
+    config.addinivalue_line(
         "markers", "engine_gated: needs a Docker engine; the one kind of check that may skip (saying why) without one"
     )
     suite = _runs_a_suite(config)
@@ -168,6 +171,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # The lesson's own `app` package wins over any other on the path.
     sys.path.insert(0, str(folder))
     config.stash[_LESSON] = folder.name
+    config.pluginmanager.import_plugin("workshop.shards")  # two cores, two processes
 
 
 # --- selection and order -------------------------------------------------------------------
@@ -283,13 +287,7 @@ def pytest_runtest_makereport(
     # A check's setup, call and teardown report one after another: its result is the last one, if any.
     check = run.checks[-1] if run.checks and run.checks[-1].nodeid == item.nodeid else None
     if check is None:
-        check = CheckResult(
-            nodeid=item.nodeid,
-            name=item.name,
-            step=step_of(item),
-            hint=_hint(item),
-            engine_gated=item.get_closest_marker("engine_gated") is not None,
-        )
+        check = new_check(item)
         run.checks.append(check)
     check.seconds += report.duration
     if report.skipped and check.outcome == Outcome.PASSED:
@@ -306,6 +304,30 @@ def pytest_runtest_makereport(
         if kind != Kind.BUG:
             report.longrepr = line  # one line with the location; bugs keep their traceback
     return report
+
+
+def new_check(item: pytest.Item) -> CheckResult:
+    """The result of `item` before it has run: passed until a report says otherwise."""
+    return CheckResult(
+        nodeid=item.nodeid,
+        name=item.name,
+        step=step_of(item),
+        hint=_hint(item),
+        engine_gated=item.get_closest_marker("engine_gated") is not None,
+    )
+
+
+def report_of(config: pytest.Config) -> RunReport:
+    """What this run has found so far, check by check."""
+    return config.stash[_REPORT]
+
+
+def merge_checks(config: pytest.Config, checks: list[CheckResult], items: list[pytest.Item]) -> None:
+    """Add the results another process found for this run (workshop.shards), in the run's order."""
+    run = config.stash[_REPORT]
+    order = {item.nodeid: index for index, item in enumerate(items)}
+    run.checks.extend(checks)
+    run.checks.sort(key=lambda check: order.get(check.nodeid, len(order)))
 
 
 def _add_property(item: pytest.Item, report: pytest.TestReport, name: str, value: str) -> None:

@@ -64,6 +64,14 @@ class CheckResult:
         text = base.removeprefix("test_").replace("_", " ")
         return f"{text} [{parameter}" if parameter else text
 
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        kind = data.get("kind")
+        return cls(**{**data, "outcome": Outcome(data["outcome"]), "kind": Kind(kind) if kind else None})
+
 
 @dataclass
 class RunReport:
@@ -121,16 +129,7 @@ class RunReport:
     @classmethod
     def from_json(cls, text: str) -> RunReport:
         data: dict[str, Any] = json.loads(text)
-        checks = [
-            CheckResult(
-                **{
-                    **check,
-                    "outcome": Outcome(check["outcome"]),
-                    "kind": Kind(check["kind"]) if check.get("kind") else None,
-                }
-            )
-            for check in data.pop("checks", [])
-        ]
+        checks = [CheckResult.from_dict(check) for check in data.pop("checks", [])]
         # The totals are derived from the checks; a field of a later version is ignored.
         known = set(cls.__dataclass_fields__)
         return cls(checks=checks, **{key: value for key, value in data.items() if key in known})

@@ -42,6 +42,7 @@ PRELOAD = [
     "coverage",
     "workshop.plugin",
     "workshop.fixtures",
+    "workshop.freeze",  # last: freezes all of the above
 ]
 
 

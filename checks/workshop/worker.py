@@ -17,6 +17,7 @@ instead of starting a fork server of its own.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -129,6 +130,7 @@ def serve(path: Path = SOCKET) -> None:
 
     with contextlib.suppress(database.DatabaseUnavailable):
         database.server()  # started now, not on the first save
+    gc.freeze()  # the forks never walk what is loaded now (see workshop.freeze)
     mine = fingerprint()
     path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):

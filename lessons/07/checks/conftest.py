@@ -36,6 +36,13 @@ class Graded(seeded.Grading):
         return self.watched.of(kind) if self.watched is not None else []
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The checks that read `graded` run in one process (workshop.shards), so your suite is graded once."""
+    for item in items:
+        if "graded" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.together("graded"))
+
+
 # Grading runs your whole suite 1 + 16 times: these checks may take longer than the usual 10 s.
 GRADING_TIMEOUT = 300
 
