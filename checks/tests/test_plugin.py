@@ -272,3 +272,26 @@ def test_a_graded_suite_cannot_read_the_graders_files(tmp_path: Path) -> None:
     assert "2 failed, 1 passed" in done.output, done.output
     assert "the workshop's own files are not for your tests to read" in done.output
     assert guard.tries(log) == [str(secret.resolve())], "each file tried is noted once, whatever the way"
+
+
+def test_an_app_that_logs_to_the_captured_output_leaves_no_logging_error_after_the_scorecard(tmp_path: Path) -> None:
+    """Lesson 10's app puts a handler on the root logger; at exit, a library logging its last words
+    (the embedded PostgreSQL's cleanup does) must not reach that handler's closed stream."""
+    folder = _synthetic_lesson(tmp_path)
+    (folder / "checks" / "conftest.py").write_text(
+        "import atexit\nimport logging\n\n"
+        "atexit.register(lambda: logging.getLogger('library').warning('last words at exit'))\n"
+    )
+    (folder / "checks" / "test_synthetic.py").write_text(
+        "import logging\nimport sys\n\n\n"
+        "def test_the_app_configures_its_logging():\n"
+        "    logging.getLogger().addHandler(logging.StreamHandler(sys.stdout))  # pytest's capture, closed at exit\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(folder), "-c", str(REPO / "pyproject.toml"), "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert "1/1 checks pass" in done.stdout, done.stdout + done.stderr
+    assert "Logging error" not in done.stdout + done.stderr

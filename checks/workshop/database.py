@@ -263,20 +263,6 @@ def run_database_name(suffix: str = "") -> str:
     return f"{RUN_PREFIX}{os.getpid()}_{suffix or 'db'}"
 
 
-async def detect_deadlocks_fast(target: Server, name: str, after: str = "50ms") -> None:
-    """Connections to database `name` find a deadlock after `after` instead of PostgreSQL's 1 s.
-
-    For databases where a planted bug deadlocks on purpose (lesson 07's grading): each deadlock
-    costs a second of waiting otherwise. Only the check's timing changes: PostgreSQL breaks the
-    same deadlocks, never a wait that is not one. A server that does not allow it (an external one
-    without superuser rights) keeps its own setting.
-    """
-    import asyncpg
-
-    with contextlib.suppress(asyncpg.InsufficientPrivilegeError):
-        await execute(target.dsn(), f"ALTER DATABASE \"{name}\" SET deadlock_timeout = '{after}'")
-
-
 async def create_database(target: Server, name: str, template: str | None = None) -> None:
     clause = f' TEMPLATE "{template}"' if template else ""
     await execute(target.dsn(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

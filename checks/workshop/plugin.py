@@ -12,6 +12,7 @@ timeouts, none of the engine's fixtures (the suite brings its own, in its confte
 
 from __future__ import annotations
 
+import logging
 import re
 import signal
 import sys
@@ -33,6 +34,7 @@ _SUITE = pytest.StashKey[bool]()  # this run runs a lesson's own test suite (les
 _REPORT = pytest.StashKey[RunReport]()  # what this run found, check by check
 _SELECTORS = pytest.StashKey[list[tuple[Path, tuple[str, ...]]]]()  # what the learner named, inside a lesson
 _COUNTS = pytest.StashKey[dict[str, int]]()  # "total" checks in the lesson, "selected" for this run
+_ROOT_HANDLERS = pytest.StashKey[list[logging.Handler]]()  # the root logger's handlers before the run
 _KIND = "workshop_kind"
 NO_STEP = 99  # a check without a step marker runs last (the suite requires every check to have one)
 
@@ -146,6 +148,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_REPORT] = RunReport(lesson="", workshop=_workshop_version())
+    config.stash[_ROOT_HANDLERS] = list(logging.getLogger().handlers)
     config.addinivalue_line(
         "markers", "workshop_timeout(seconds): this check may take longer than the workshop_timeout ini value"
     )
@@ -453,6 +456,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         save(run)
         # A learner who joined a class: the result is queued and sent by a detached process.
         classroom.after_run(run)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The learner's app may log through handlers of its own on the root logger (lesson 10 on): they
+    write to streams pytest has closed by now, and a library's last words at exit would print a
+    "--- Logging error ---" under the scorecard. The root logger gets its handlers back."""
+    root = logging.getLogger()
+    before = config.stash.get(_ROOT_HANDLERS, root.handlers)
+    for handler in [handler for handler in root.handlers if handler not in before]:
+        root.removeHandler(handler)
 
 
 def _is_whole_lesson_run(config: pytest.Config) -> bool:
