@@ -8,6 +8,8 @@ import importlib.util
 import shutil
 from pathlib import Path
 
+import pytest
+
 from workshop import database
 from workshop.authoring.verify import write_solution_tree
 from workshop.graders import seeded
@@ -67,7 +69,10 @@ def _bugs() -> list[seeded.SeededBug]:
 DROPPED = ("test_services_transfers.py", "test_api_transfers.py", "test_committed.py")
 
 
-def test_running_only_the_tests_that_run_a_bugs_lines_gives_the_verdicts_of_running_them_all(tmp_path: Path) -> None:
+def test_running_only_the_tests_that_run_a_bugs_lines_gives_the_verdicts_of_running_them_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(seeded, "CAUGHT", tmp_path / "caught")  # not the checkout's own memory of catches
     folder = write_solution_tree(lesson("07"), tmp_path)
     for name in DROPPED:
         (folder / "tests" / name).unlink()
@@ -79,9 +84,10 @@ def test_running_only_the_tests_that_run_a_bugs_lines_gives_the_verdicts_of_runn
         template = await database.migrated_template(server, folder, "07")
         selected = await seeded.grade(folder, "07", bugs, server=server, template=template)
         whole = await seeded.grade(folder, "07", bugs, server=server, template=template, select=False)
-        return selected, whole
+        again = await seeded.grade(folder, "07", bugs, server=server, template=template)
+        return selected, whole, again
 
-    selected, whole = asyncio.run(both())
+    selected, whole, again = asyncio.run(both())
     assert selected.reference.passed, selected.reference.output[-3000:]
     assert selected.coverage is not None
     percent, not_run = selected.coverage.of("app/routers/v1/accounts.py")
@@ -92,6 +98,15 @@ def test_running_only_the_tests_that_run_a_bugs_lines_gives_the_verdicts_of_runn
     skipped = [name for name, run in selected.runs.items() if run.output == seeded.NOT_RUN]
     fewer = [name for name in caught if 0 < selected.runs[name].tests < whole.runs[name].tests]
     assert skipped or fewer, "selection ran every test for every bug: coverage contexts were not recorded"
+    # The next grading runs first the test that caught each bug last time: the same verdicts, sooner.
+    remembered = seeded.caught_before("07")
+    assert {name: not run.passed for name, run in again.runs.items()} == caught
+    reordered = [name for name in remembered if again.runs[name].tests < selected.runs[name].tests]
+    assert reordered, "no bug run got shorter with its catching test first"
+    for bug in bugs:
+        chosen = seeded.tests_for(bug, folder, selected.reference, selected.coverage)
+        if bug.name in remembered and chosen:  # a selection (all tests, the folder: no order to choose)
+            assert again.runs[bug.name].order[0] == remembered[bug.name], f"{bug.name}: not run first"
 
 
 def test_a_run_without_fork_measures_the_lines_after_a_database_call(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -40,6 +41,7 @@ from workshop.lessons import REPO, SOLUTIONS, STATE, is_generated
 TEST_DATABASE = "LEDGER_TEST_DATABASE_URL"
 COVERAGE_SOURCE = "app"  # measured while the suite runs on the app as given; checks hold parts of it to floors
 REFERENCE_TIMEOUT = 120.0  # seconds for the suite on the app as given; bug runs get a multiple of its time
+CAUGHT = STATE / "seeded"  # NN.json: bug name → the learner's test that caught it in the last grading
 
 
 class BugDoesNotApply(AssertionError):
@@ -219,8 +221,11 @@ def changed_lines(text: str, find: str) -> set[int] | None:
     return lines or None
 
 
-def tests_for(bug: SeededBug, folder: Path, reference: SuiteRun, measured: Coverage | None) -> list[str] | None:
-    """Node ids of the tests to run with `bug` planted, in the order they ran as given; None: all of them."""
+def tests_for(
+    bug: SeededBug, folder: Path, reference: SuiteRun, measured: Coverage | None, first: str | None = None
+) -> list[str] | None:
+    """Node ids of the tests to run with `bug` planted, in the order they ran as given, but `first` (the test
+    that caught the bug last time, `tests/test_x.py::name`) first; None: all of them."""
     if measured is None or not measured.contexts:
         return None
     lines = changed_lines((folder / bug.path).read_text(encoding="utf-8"), bug.find)
@@ -229,11 +234,37 @@ def tests_for(bug: SeededBug, folder: Path, reference: SuiteRun, measured: Cover
         return None
     ran = {test: index for index, test in enumerate(reference.order)}
 
-    def position(node_id: str) -> tuple[int, str]:
+    def position(node_id: str) -> tuple[bool, int, str]:
         relative = node_id.split("/", 2)[-1]  # lessons/07/tests/… → tests/…
-        return ran.get(relative, len(ran)), node_id
+        return relative != first, ran.get(relative, len(ran)), node_id
 
     return sorted(chosen, key=position)
+
+
+def caught_before(number: str) -> dict[str, str]:
+    """Bug name → the test that caught it in this lesson's last grading (`tests/test_x.py::name`).
+
+    A bug run stops at its first failing test (-x), so running that test first usually ends the run
+    after one test: the grading of the next save takes seconds less. Only the order changes, never
+    which tests run, so a suite that no longer catches the bug is graded exactly as before.
+    """
+    try:
+        found = json.loads((CAUGHT / f"{number}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(bug): str(test) for bug, test in found.items()} if isinstance(found, dict) else {}
+
+
+def remember_catches(number: str, runs: dict[str, SuiteRun]) -> None:
+    """Keep, for each bug a run caught, the test that failed first (see `caught_before`)."""
+    known = caught_before(number)
+    for bug, run in runs.items():
+        if run.failures:
+            known[bug] = run.failures[0].split(": ", 1)[0]
+    CAUGHT.mkdir(parents=True, exist_ok=True)
+    scratch = CAUGHT / f"{number}.json.{os.getpid()}"
+    scratch.write_text(json.dumps(known, indent=1, sort_keys=True), encoding="utf-8")
+    scratch.replace(CAUGHT / f"{number}.json")  # whole or not at all, should two gradings end together
 
 
 NOT_RUN = "(not run: none of your tests runs the code this bug changes, so they pass as they did on the app as given)"
@@ -436,13 +467,16 @@ async def grade(
                     return SuiteRun(0, 0.0, NOT_RUN, reference.tests, [], reference.order), None
 
                 pending = []
+                earlier = caught_before(number) if select else {}
                 for index, bug in enumerate(bugs):
-                    tests = tests_for(bug, folder, reference, measured) if select else None
+                    tests = tests_for(bug, folder, reference, measured, earlier.get(bug.name)) if select else None
                     pending.append(unchanged() if tests == [] else run(f"bug{index}", timeout, bug=bug, tests=tests))
                 if rewrites is not None:
                     pending.append(run("rewritten", timeout, edits=rewrites))
                 done = await asyncio.gather(*pending)
                 grading.runs = {bug.name: result for bug, (result, _) in zip(bugs, done, strict=False)}
+                if select:
+                    remember_catches(number, grading.runs)
                 if rewrites is not None:
                     grading.rewritten = done[-1][0]
             if refusal is not None:
