@@ -63,6 +63,16 @@ def test_failures_are_classified_and_lesson_failures_take_one_line(tmp_path: Pat
     assert "Next: todo inside an exception group" in run.output
 
 
+def _plain_pytest(target: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m pytest TARGET` in a process of its own, as a learner's terminal runs it (atexit and all)."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", str(target), "-c", str(REPO / "pyproject.toml"), "-p", "no:cacheprovider"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
+
+
 def _lesson_01_copy(tmp_path: Path) -> Path:
     return write_solution_tree(lesson("01"), tmp_path)
 
@@ -142,12 +152,7 @@ def test_a_lessons_own_test_suite_is_not_a_check_and_runs_as_plain_pytest(tmp_pa
     (suite / "conftest.py").write_text(
         "import pytest\n\nfrom app.thing import VALUE\n\n\n@pytest.fixture\ndef value():\n    return VALUE\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", str(suite), "-c", str(REPO / "pyproject.toml"), "-p", "no:cacheprovider"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
+    done = _plain_pytest(suite, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
     assert "scorecard" not in done.stdout and "Lesson 42" not in done.stdout
@@ -287,11 +292,6 @@ def test_an_app_that_logs_to_the_captured_output_leaves_no_logging_error_after_t
         "def test_the_app_configures_its_logging():\n"
         "    logging.getLogger().addHandler(logging.StreamHandler(sys.stdout))  # pytest's capture, closed at exit\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", str(folder), "-c", str(REPO / "pyproject.toml"), "-p", "no:cacheprovider"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
+    done = _plain_pytest(folder, tmp_path)
     assert "1/1 checks pass" in done.stdout, done.stdout + done.stderr
     assert "Logging error" not in done.stdout + done.stderr
