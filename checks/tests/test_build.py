@@ -54,3 +54,25 @@ def test_a_region_spanning_the_whole_file_means_the_learner_creates_it() -> None
 def test_a_marker_error_names_file_and_line(name: str, text: str, line: int, words: str) -> None:
     with pytest.raises(MarkerError, match=rf"^{name}:{line}: .*{words}"):
         parse_regions(Path(name), text)
+
+
+def test_no_lesson_hands_out_an_earlier_lessons_exercise_again() -> None:
+    """A file of solutions/NN that replaces an earlier lesson's version carries that version's code as
+    given: an earlier region left in it would make the learner write lesson MM's code again, under
+    lesson NN's name and with lesson MM's step numbers (lesson 11's lifespan once did)."""
+    from workshop.lessons import SOLUTIONS
+
+    first_seen: dict[tuple[str, str], str] = {}
+    inherited = []
+    for folder in sorted(path for path in SOLUTIONS.iterdir() if path.is_dir()):
+        for path in sorted(file for file in folder.rglob("*") if file.is_file()):
+            relative = path.relative_to(folder).as_posix()
+            try:
+                lines = path.read_text(encoding="utf-8").splitlines()
+            except UnicodeDecodeError:
+                continue
+            for marker in (line.strip() for line in lines if "BEGIN SOLUTION" in line):
+                earlier = first_seen.setdefault((relative, marker), folder.name)
+                if earlier != folder.name:
+                    inherited.append(f"solutions/{folder.name}/{relative}: lesson {earlier}'s region: {marker[:90]}")
+    assert not inherited, "remove these markers (keep the code): \n" + "\n".join(inherited)

@@ -295,3 +295,16 @@ def test_an_app_that_logs_to_the_captured_output_leaves_no_logging_error_after_t
     done = _plain_pytest(folder, tmp_path)
     assert "1/1 checks pass" in done.stdout, done.stdout + done.stderr
     assert "Logging error" not in done.stdout + done.stderr
+
+
+def test_a_migration_that_fails_is_named_by_its_error_not_by_sqlalchemys_link(tmp_path: Path) -> None:
+    folder = write_solution_tree(lesson("03"), tmp_path)
+    migration = folder / "migrations" / "versions" / "0001_create_accounts_and_entries.py"
+    text = migration.read_text()
+    opening = '    """Create both tables, their constraints (named as the naming convention would) and indexes."""\n'
+    migration.write_text(text.replace(opening, opening + '    op.execute("DROP TABLE no_such_table")\n', 1))
+    run = run_checks(folder, "-k", "test_the_migrated_schema_matches_the_models")
+    (check,) = run.report.checks
+    assert check.kind == "teaching", run.output
+    assert 'table "no_such_table" does not exist' in check.message, check.message
+    assert "sqlalche.me" not in check.message

@@ -348,13 +348,24 @@ def _classify(error: BaseException, item: pytest.Item) -> tuple[Kind, str]:
         lesson = grading.lesson()
         return Kind.TEACHING, (
             f"Lesson {lesson}: `alembic upgrade head` failed on a fresh database; run it yourself "
-            f"in lessons/{lesson} to see why. Last lines: {str(error).strip().splitlines()[-1]}"
+            f"in lessons/{lesson} to see why. It said: {_error_line(str(error))}"
         )
     return classify(
         error,
         expected=CheckResult(item.nodeid, item.name, 0).sentence,
         step=step_of(item) if step_of(item) != NO_STEP else None,
     )
+
+
+def _error_line(output: str) -> str:
+    """The line of a command's output that names its error: the last `SomeError: …` line, else the last line.
+
+    SQLAlchemy ends its errors with `[SQL: …]` and a "Background on this error" link, which say nothing
+    about what went wrong."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception)\b[^:]*: ", line)]
+    found = errors[-1] if errors else (lines[-1] if lines else "(no output)")
+    return found if len(found) <= 400 else found[:400] + " …"
 
 
 def _first_line(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
