@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -128,17 +129,30 @@ def solved(path: Path, text: str) -> str:
     return "".join(line for index, line in enumerate(lines) if index not in marker_lines)
 
 
-def starter(path: Path, text: str, lesson: str) -> str | None:
-    """The learner's file: each region stubbed; None when the learner creates the whole file."""
+def step_of(region: Region) -> int | None:
+    """The README step at which the learner starts writing a region: the first step its message names
+    (`(step 3)`, `(steps 2-5)`), or None. A region that spans steps counts as written at its first."""
+    found = re.findall(r"\(steps? (\d+)", region.message)
+    return min(int(number) for number in found) if found else None
+
+
+def starter(path: Path, text: str, lesson: str, done: Callable[[Region], bool] | None = None) -> str | None:
+    """The learner's file: each region stubbed; None when the learner creates the whole file.
+
+    `done`: the regions the learner has written already (kept, markers removed), for a learner
+    half-way through the lesson (`workshop.authoring.steps`)."""
     regions = parse_regions(path, text)
     lines = text.splitlines()
     if len(regions) == 1 and _spans_whole_file(lines, regions[0]):
-        return None
+        return solved(path, text) if done is not None and done(regions[0]) else None
     out: list[str] = []
     cursor = 0
     for region in regions:
         out.extend(lines[cursor : region.begin])
-        out.append(_stub(path, region, lesson))
+        if done is not None and done(region):
+            out.extend(lines[region.begin + 1 : region.end])
+        else:
+            out.append(_stub(path, region, lesson))
         cursor = region.end + 1
     out.extend(lines[cursor:])
     return "\n".join(out) + ("\n" if text.endswith("\n") else "")
@@ -178,10 +192,20 @@ def stage(number: str) -> dict[Path, str]:
 @cache
 def starter_files(number: str) -> dict[Path, str]:
     """The generated files of `lessons/NN`: the stage before it with this lesson's parts stubbed."""
+    return partial_files(number, through=0)
+
+
+def partial_files(number: str, through: int) -> dict[Path, str]:
+    """Lesson NN's code with its regions of steps 1 to `through` written and the later ones stubbed."""
     earlier = [n for n in _numbers() if n < number]
     files = dict(stage(earlier[-1])) if earlier else {}
+
+    def done(region: Region) -> bool:
+        step = step_of(region)
+        return step is not None and step <= through
+
     for relative, (source, text) in _solution_sources(number).items():
-        content = starter(source, text, number)
+        content = starter(source, text, number, done if through else None)
         if content is None:
             files.pop(relative, None)
         else:

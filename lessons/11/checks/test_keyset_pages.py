@@ -1,4 +1,4 @@
-"""Lesson 11 checks, step 3: v2's lists are keyset pages behind an opaque, signed cursor.
+"""Lesson 11 checks, step 4: v2's lists are keyset pages behind an opaque, signed cursor.
 
 Ada (and Grace) open accounts through v1; the checks page through GET /api/v2/accounts. Cursors the
 checks forge are made with your own `Cursors` class, with another key: only your secret makes a
@@ -18,7 +18,7 @@ from workshop.statements import statements_sent, summary
 
 from .conftest import SECRET, Ledger, SignedIn, expect_status, explain, json_of, lesson_error, open_accounts, signed_in
 
-pytestmark = pytest.mark.step(3)
+pytestmark = pytest.mark.step(4)
 
 LIST = "/api/v2/accounts"
 
@@ -29,7 +29,7 @@ async def page(http: httpx.AsyncClient, who: SignedIn, limit: int, cursor: str |
     expect_status(response, 200, f"GET {LIST}?limit={limit}{'&cursor=…' if cursor else ''}", 3, "with a page")
     body = json_of(response)
     if not isinstance(body, dict) or not isinstance(body.get("items"), list) or "next_cursor" not in body:
-        raise lesson_error(f"GET {LIST} answered {response.text[:200]}; expected {{items, next_cursor}} (step 3)")
+        raise lesson_error(f"GET {LIST} answered {response.text[:200]}; expected {{items, next_cursor}} (step 4)")
     return body
 
 
@@ -59,12 +59,12 @@ async def test_following_the_cursors_lists_every_account_once_newest_first(ledge
     expected = list(reversed(opened))
     assert not pages or pages[-1], (
         f"Lesson 11: following next_cursor with limit=2 through Ada's 5 accounts ended on an empty page ({pages}): "
-        "the page before it, with fewer than `limit` items, is the last one, and its next_cursor is null (step 3)"
+        "the page before it, with fewer than `limit` items, is the last one, and its next_cursor is null (step 4)"
     )
     assert listed == expected, (
         f"Lesson 11: Ada has 5 accounts; following next_cursor with limit=2 gave pages {pages}; expected "
         f"{[expected[0:2], expected[2:4], expected[4:]]}: every account once (none repeated, none skipped), newest "
-        "first (step 3)"
+        "first (step 4)"
     )
 
 
@@ -80,7 +80,7 @@ async def test_pages_stay_stable_while_accounts_are_opened(ledger: Ledger) -> No
     assert ids(first) == expected[:2] and ids(second) == expected[2:], (
         f"Lesson 11: page 1 was {ids(first)}; after two accounts were opened, page 2 was {ids(second)}; expected "
         f"{expected[2:]}: the accounts after page 1's last one, none repeated or skipped. An offset shifts when rows "
-        "are inserted in front of it; a keyset cursor does not (step 3)"
+        "are inserted in front of it; a keyset cursor does not (step 4)"
     )
 
 
@@ -95,7 +95,7 @@ async def test_a_page_is_found_by_key_not_by_offset(ledger: Ledger, db_connectio
     offsets = [summary(statement) for statement in sent if "OFFSET" in statement.upper()]
     assert not offsets, (
         f"Lesson 11: page 2 of GET {LIST} sent {offsets[0]}: an OFFSET reads and throws away every row before the "
-        "page, and moves when rows are inserted. Find the page by key: WHERE id < the cursor's id (step 3)"
+        "page, and moves when rows are inserted. Find the page by key: WHERE id < the cursor's id (step 4)"
     )
 
 
@@ -112,7 +112,7 @@ async def test_pages_hold_only_the_users_own_accounts(ledger: Ledger) -> None:
     strangers = [account for account in listed if account not in hers]
     assert not strangers, (
         f"Lesson 11: following Ada's cursors listed {len(strangers)} account(s) of another user: the query after a "
-        "cursor lost the WHERE user_id filter. Every page is the user's own (step 3)"
+        "cursor lost the WHERE user_id filter. Every page is the user's own (step 4)"
     )
 
 
@@ -139,7 +139,7 @@ async def test_a_cursor_signed_with_another_key_is_refused(ledger: Ledger) -> No
     assert response.status_code == 422, (
         f"Lesson 11: GET {LIST} with a cursor made with another key answered {explain(response)}; expected 422: "
         "a cursor only the service can make cannot be forged. Sign it with an HMAC of the secret key and check it "
-        "(step 3)"
+        "(step 4)"
     )
 
 
@@ -156,10 +156,10 @@ async def test_a_forged_cursor_reads_no_other_users_account(ledger: Ledger) -> N
     assert not set(seen) & set(theirs), (
         f"Lesson 11: with a cursor forged for Grace, Ada's token read Grace's accounts "
         f"{sorted(set(seen) & set(theirs))}: "
-        "whatever a client puts in a cursor, the page is the token's user's (step 3)"
+        "whatever a client puts in a cursor, the page is the token's user's (step 4)"
     )
     assert response.status_code == 422, (
-        f"Lesson 11: GET {LIST} with a forged cursor answered {explain(response)}; expected 422 (step 3)"
+        f"Lesson 11: GET {LIST} with a forged cursor answered {explain(response)}; expected 422 (step 4)"
     )
 
 
@@ -173,7 +173,7 @@ async def test_another_users_cursor_is_refused(ledger: Ledger) -> None:
         response = await http.get(LIST, params={"cursor": graces["next_cursor"]}, headers=ada.headers)
     assert response.status_code == 422, (
         f"Lesson 11: Ada sent Grace's next_cursor and got {explain(response)}; expected 422: a cursor belongs to "
-        "the listing, and the user, it was issued for (step 3)"
+        "the listing, and the user, it was issued for (step 4)"
     )
 
 
@@ -214,5 +214,5 @@ async def test_a_malformed_cursor_is_a_422_not_a_500(ledger: Ledger) -> None:
     assert not wrong, (
         f"Lesson 11: GET {LIST} answered a malformed cursor with something other than 422: "
         f"{'; '.join(wrong)}. A cursor is input, and input never becomes a 500: every way of failing to read "
-        "one is InvalidCursor, 422 invalid_cursor (step 3)"
+        "one is InvalidCursor, 422 invalid_cursor (step 4)"
     )

@@ -1,4 +1,4 @@
-"""Lesson 11 checks, step 2: v2 answers errors as problem details (RFC 9457); v1 keeps its own body."""
+"""Lesson 11 checks, step 3: v2 answers errors as problem details (RFC 9457); v1 keeps its own body."""
 
 import json
 import uuid
@@ -11,7 +11,7 @@ from workshop.grading import load
 
 from .conftest import PROBLEM_JSON, Ledger, explain, json_of, lesson_error, signed_in
 
-pytestmark = pytest.mark.step(2)
+pytestmark = pytest.mark.step(3)
 
 MEMBERS = ("type", "title", "status", "detail", "instance")
 
@@ -19,18 +19,18 @@ MEMBERS = ("type", "title", "status", "detail", "instance")
 def expect_problem(response: httpx.Response, status: int, what: str) -> dict[str, Any]:
     """The body of a problem+json answer with `status`; a lesson error naming what is missing otherwise."""
     if response.status_code != status:
-        raise lesson_error(f"{what} answered {explain(response)}; expected {status} (step 2)")
+        raise lesson_error(f"{what} answered {explain(response)}; expected {status} (step 3)")
     media = response.headers.get("content-type", "").split(";")[0].strip()
     if media != PROBLEM_JSON:
         raise lesson_error(
             f"{what} answered with Content-Type {media or 'none'}; a problem detail is sent as {PROBLEM_JSON} "
-            "(RFC 9457): that media type is how a client knows the body is a problem (step 2)"
+            "(RFC 9457): that media type is how a client knows the body is a problem (step 3)"
         )
     body = json_of(response)
     missing = [member for member in MEMBERS if not isinstance(body, dict) or member not in body]
     if missing:
         raise lesson_error(
-            f"{what} answered {response.text[:200]}; a problem detail needs {', '.join(missing)} (step 2)"
+            f"{what} answered {response.text[:200]}; a problem detail needs {', '.join(missing)} (step 3)"
         )
     return dict(body)
 
@@ -42,14 +42,14 @@ async def test_a_v2_error_is_a_problem_detail_of_that_request(ledger: Ledger) ->
         path = f"/api/v2/accounts/{uuid.uuid4()}"
         response = await http.get(path, headers=ada.headers)
     body = expect_problem(response, 404, f"GET {path} (no such account)")
-    assert body["status"] == 404, f"Lesson 11: a 404 problem says status {body['status']!r}; expected 404 (step 2)"
+    assert body["status"] == 404, f"Lesson 11: a 404 problem says status {body['status']!r}; expected 404 (step 3)"
     assert body["instance"] == path, (
         f"Lesson 11: the problem's instance is {body['instance']!r}; expected the request's path, {path!r}: instance "
-        "identifies this occurrence, type identifies the kind of problem (step 2)"
+        "identifies this occurrence, type identifies the kind of problem (step 3)"
     )
     assert isinstance(body["type"], str) and "not-found" in body["type"], (
         f"Lesson 11: the problem's type is {body['type']!r}; expected a URI naming the kind of problem, built from "
-        "the error's code (account_not_found → …/account-not-found) (step 2)"
+        "the error's code (account_not_found → …/account-not-found) (step 3)"
     )
 
 
@@ -63,7 +63,7 @@ async def test_a_v2_validation_problem_lists_every_invalid_field(ledger: Ledger)
     locations = {str(error.get("location")) for error in errors or [] if isinstance(error, dict)}
     assert {"body.owner", "body.currency"} <= locations, (
         f"Lesson 11: a 422 problem for two invalid fields lists {sorted(locations) or 'none'} in errors; expected "
-        "body.owner and body.currency: a client fixes every field in one round trip (step 2)"
+        "body.owner and body.currency: a client fixes every field in one round trip (step 3)"
     )
 
 
@@ -79,7 +79,7 @@ async def test_a_v2_validation_problem_never_repeats_the_input(ledger: Ledger) -
     assert password not in response.text, (
         f"Lesson 11: a v2 422 problem for a too-short password repeats the password {place}: error bodies end up "
         "in logs, proxies and browser consoles, and the input of an invalid request is often a password or a "
-        "token. List each field's location, message and type, never the input (step 2)"
+        "token. List each field's location, message and type, never the input (step 3)"
     )
 
 
@@ -90,7 +90,7 @@ async def test_a_v2_401_is_a_problem_with_its_challenge(ledger: Ledger) -> None:
     expect_problem(response, 401, "GET /api/v2/accounts without a token")
     assert response.headers.get("www-authenticate", "").startswith("Bearer"), (
         f"Lesson 11: a v2 401 came without WWW-Authenticate (got {response.headers.get('www-authenticate')!r}): "
-        "the challenge tells the client to send a bearer token (RFC 6750) in v2 as in v1 (step 2)"
+        "the challenge tells the client to send a bearer token (RFC 6750) in v2 as in v1 (step 3)"
     )
 
 
@@ -103,7 +103,7 @@ async def test_v1_errors_keep_v1s_body(ledger: Ledger) -> None:
     error = body.get("error") if isinstance(body, dict) else None
     assert response.status_code == 404 and isinstance(error, dict) and error.get("code") == "account_not_found", (
         f"Lesson 11: GET /api/v1/accounts/<unknown id> answered {explain(response)}; v1 clients still expect "
-        '404 {"error": {"code": "account_not_found", …}}: v1 is deprecated, not broken (step 2)'
+        '404 {"error": {"code": "account_not_found", …}}: v1 is deprecated, not broken (step 3)'
     )
 
 
@@ -120,5 +120,5 @@ def test_v2_documents_its_errors_as_problem_json(app_env: str) -> None:
                     undocumented.append(f"{method.upper()} {path} {status}")
     assert not undocumented, (
         f"Lesson 11: the OpenAPI document gives these v2 errors no {PROBLEM_JSON} body: {undocumented[:4]}: clients "
-        "(and schemathesis) check answers against the document (step 2)"
+        "(and schemathesis) check answers against the document (step 3)"
     )

@@ -14,4 +14,4 @@ from email.utils import format_datetime
 
 def deprecation_headers(deprecated_at: datetime, sunset_at: datetime, guide: str) -> dict[str, str]:
     """The `Deprecation`, `Sunset` and `Link` headers of a version deprecated at one time and gone at another."""
-    raise NotImplementedError("Lesson 11: Deprecation is \"@\" and the Unix seconds (RFC 9745), Sunset an HTTP-date in GMT (RFC 8594), Link the guide with rel=\"deprecation\" (step 4)")
+    raise NotImplementedError("Lesson 11: Deprecation is \"@\" and the Unix seconds (RFC 9745), Sunset an HTTP-date in GMT (RFC 8594), Link the guide with rel=\"deprecation\" (step 2)")

@@ -50,7 +50,7 @@ class AccountRepository:
         # WHERE id < :after ORDER BY id DESC LIMIT :limit walks the index on (user_id, id) from where the last
         # page stopped: each page costs the same, however deep. An OFFSET reads and throws away every row
         # before the page, and shifts when a row is inserted in front of it.
-        raise NotImplementedError("Lesson 11: this user's accounts, newest first (id descending), only those before `after` when it is given, at most `limit`; no OFFSET (step 3)")
+        raise NotImplementedError("Lesson 11: this user's accounts, newest first (id descending), only those before `after` when it is given, at most `limit`; no OFFSET (step 4)")
 
     async def add(self, account: Account) -> Account:
         """Insert the account (flush, no commit) and return it with its id and created_at set."""

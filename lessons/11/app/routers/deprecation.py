@@ -18,4 +18,4 @@ class DeprecatedPrefix:
         self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raise NotImplementedError("Lesson 11: pass every request on; on a response under the prefix, add the headers to http.response.start, whatever its status (step 4)")
+        raise NotImplementedError("Lesson 11: pass every request on; on a response under the prefix, add the headers to http.response.start, whatever its status (step 2)")

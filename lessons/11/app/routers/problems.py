@@ -48,7 +48,7 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 def problem(request: Request, status_code: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     """A problem+json response for this request."""
-    raise NotImplementedError("Lesson 11: build a Problem (type from the code, title, status, detail, instance = the request's path) and answer it with its status and media type application/problem+json (step 2)")
+    raise NotImplementedError("Lesson 11: build a Problem (type from the code, title, status, detail, instance = the request's path) and answer it with its status and media type application/problem+json (step 3)")
 
 
 def is_v2(request: Request) -> bool:
@@ -60,14 +60,14 @@ async def domain_problem_handler(request: Request, error: DomainError) -> Respon
     if not is_v2(request):
         return await domain_error_handler(request, error)
     log_domain_error(error, status_for(error))  # one line per domain error, as v1 logs it (lesson 10)
-    raise NotImplementedError("Lesson 11: the status of status_for(error), the title from the error's code, the message as detail; a 401 keeps its WWW-Authenticate challenge (step 2)")
+    raise NotImplementedError("Lesson 11: the status of status_for(error), the title from the error's code, the message as detail; a 401 keeps its WWW-Authenticate challenge (step 3)")
 
 
 async def validation_problem_handler(request: Request, error: RequestValidationError) -> Response:
     """v2: a 422 problem listing every invalid field; v1: v1's own handler."""
     if not is_v2(request):
         return await validation_error_handler(request, error)
-    raise NotImplementedError("Lesson 11: a 422 problem whose `errors` lists each invalid field: location, message, type (never the input) (step 2)")
+    raise NotImplementedError("Lesson 11: a 422 problem whose `errors` lists each invalid field: location, message, type (never the input) (step 3)")
 
 
 async def http_problem_handler(request: Request, error: StarletteHTTPException) -> Response:

@@ -52,8 +52,8 @@ class Cursors:
 
     def issue(self, last_id: uuid.UUID) -> str:
         """The cursor of the page that starts after `last_id`."""
-        raise NotImplementedError("Lesson 11: the payload (this user's id and last_id, as JSON), base64url, a dot, and the base64url HMAC of the payload (step 3)")
+        raise NotImplementedError("Lesson 11: the payload (this user's id and last_id, as JSON), base64url, a dot, and the base64url HMAC of the payload (step 4)")
 
     def read(self, cursor: str) -> uuid.UUID:
         """The id a cursor of this user's starts after; InvalidCursor for any cursor this service did not issue them."""
-        raise NotImplementedError("Lesson 11: split, decode, compare the MAC in constant time (hmac.compare_digest), then check the user is this one; every failure is InvalidCursor (step 3)")
+        raise NotImplementedError("Lesson 11: split, decode, compare the MAC in constant time (hmac.compare_digest), then check the user is this one; every failure is InvalidCursor (step 4)")

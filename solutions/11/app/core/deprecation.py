@@ -14,7 +14,7 @@ from email.utils import format_datetime
 
 def deprecation_headers(deprecated_at: datetime, sunset_at: datetime, guide: str) -> dict[str, str]:
     """The `Deprecation`, `Sunset` and `Link` headers of a version deprecated at one time and gone at another."""
-    ### BEGIN SOLUTION Deprecation is "@" and the Unix seconds (RFC 9745), Sunset an HTTP-date in GMT (RFC 8594), Link the guide with rel="deprecation" (step 4)
+    ### BEGIN SOLUTION Deprecation is "@" and the Unix seconds (RFC 9745), Sunset an HTTP-date in GMT (RFC 8594), Link the guide with rel="deprecation" (step 2)
     return {
         "Deprecation": f"@{int(deprecated_at.timestamp())}",
         "Sunset": format_datetime(sunset_at.astimezone(UTC), usegmt=True),

@@ -50,7 +50,7 @@ class AccountRepository:
         # WHERE id < :after ORDER BY id DESC LIMIT :limit walks the index on (user_id, id) from where the last
         # page stopped: each page costs the same, however deep. An OFFSET reads and throws away every row
         # before the page, and shifts when a row is inserted in front of it.
-        ### BEGIN SOLUTION this user's accounts, newest first (id descending), only those before `after` when it is given, at most `limit`; no OFFSET (step 3)
+        ### BEGIN SOLUTION this user's accounts, newest first (id descending), only those before `after` when it is given, at most `limit`; no OFFSET (step 4)
         statement = select(Account).where(Account.user_id == user_id)
         if after is not None:
             statement = statement.where(Account.id < after)

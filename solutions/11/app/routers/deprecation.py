@@ -18,7 +18,7 @@ class DeprecatedPrefix:
         self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        ### BEGIN SOLUTION pass every request on; on a response under the prefix, add the headers to http.response.start, whatever its status (step 4)
+        ### BEGIN SOLUTION pass every request on; on a response under the prefix, add the headers to http.response.start, whatever its status (step 2)
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             await self.app(scope, receive, send)
             return

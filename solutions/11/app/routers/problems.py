@@ -48,7 +48,7 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 def problem(request: Request, status_code: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     """A problem+json response for this request."""
-    ### BEGIN SOLUTION build a Problem (type from the code, title, status, detail, instance = the request's path) and answer it with its status and media type application/problem+json (step 2)
+    ### BEGIN SOLUTION build a Problem (type from the code, title, status, detail, instance = the request's path) and answer it with its status and media type application/problem+json (step 3)
     body = Problem(
         type=problem_type(code),
         title=title,
@@ -73,7 +73,7 @@ async def domain_problem_handler(request: Request, error: DomainError) -> Respon
     if not is_v2(request):
         return await domain_error_handler(request, error)
     log_domain_error(error, status_for(error))  # one line per domain error, as v1 logs it (lesson 10)
-    ### BEGIN SOLUTION the status of status_for(error), the title from the error's code, the message as detail; a 401 keeps its WWW-Authenticate challenge (step 2)
+    ### BEGIN SOLUTION the status of status_for(error), the title from the error's code, the message as detail; a 401 keeps its WWW-Authenticate challenge (step 3)
     response = problem(request, status_for(error), error.code, error.code.replace("_", " ").capitalize(), error.message)
     challenge = challenge_for(error)
     if challenge is not None:
@@ -86,7 +86,7 @@ async def validation_problem_handler(request: Request, error: RequestValidationE
     """v2: a 422 problem listing every invalid field; v1: v1's own handler."""
     if not is_v2(request):
         return await validation_error_handler(request, error)
-    ### BEGIN SOLUTION a 422 problem whose `errors` lists each invalid field: location, message, type (never the input) (step 2)
+    ### BEGIN SOLUTION a 422 problem whose `errors` lists each invalid field: location, message, type (never the input) (step 3)
     errors = [
         {"location": ".".join(str(part) for part in found["loc"]), "message": found["msg"], "type": found["type"]}
         for found in error.errors()

@@ -52,14 +52,14 @@ class Cursors:
 
     def issue(self, last_id: uuid.UUID) -> str:
         """The cursor of the page that starts after `last_id`."""
-        ### BEGIN SOLUTION the payload (this user's id and last_id, as JSON), base64url, a dot, and the base64url HMAC of the payload (step 3)
+        ### BEGIN SOLUTION the payload (this user's id and last_id, as JSON), base64url, a dot, and the base64url HMAC of the payload (step 4)
         payload = json.dumps({"u": str(self.user_id), "b": str(last_id)}, separators=(",", ":")).encode()
         return f"{_b64(payload)}.{_b64(self._mac(payload))}"
         ### END SOLUTION
 
     def read(self, cursor: str) -> uuid.UUID:
         """The id a cursor of this user's starts after; InvalidCursor for any cursor this service did not issue them."""
-        ### BEGIN SOLUTION split, decode, compare the MAC in constant time (hmac.compare_digest), then check the user is this one; every failure is InvalidCursor (step 3)
+        ### BEGIN SOLUTION split, decode, compare the MAC in constant time (hmac.compare_digest), then check the user is this one; every failure is InvalidCursor (step 4)
         try:
             encoded, signature = cursor.split(".")
             payload, mac = _unb64(encoded), _unb64(signature)

@@ -38,7 +38,7 @@ async def list_accounts(
     accounts: AccountServiceDep, cursors: CursorsDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> CursorPage[AccountReadV2]:
     """One page of your accounts, newest first; follow `next_cursor` for the next one."""
-    raise NotImplementedError("Lesson 11: read the cursor (if any) into the id to start after, ask the service for a page, and issue the next cursor from the page's last account when the page is full (step 3)")
+    raise NotImplementedError("Lesson 11: read the cursor (if any) into the id to start after, ask the service for a page, and issue the next cursor from the page's last account when the page is full (step 4)")
 
 
 @router.get("/{account_id}", summary="Read an account", responses=problem_responses(*ERRORS_OF_ONE))

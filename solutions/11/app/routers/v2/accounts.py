@@ -38,7 +38,7 @@ async def list_accounts(
     accounts: AccountServiceDep, cursors: CursorsDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> CursorPage[AccountReadV2]:
     """One page of your accounts, newest first; follow `next_cursor` for the next one."""
-    ### BEGIN SOLUTION read the cursor (if any) into the id to start after, ask the service for a page, and issue the next cursor from the page's last account when the page is full (step 3)
+    ### BEGIN SOLUTION read the cursor (if any) into the id to start after, ask the service for a page, and issue the next cursor from the page's last account when the page is full (step 4)
     after = cursors.read(cursor) if cursor is not None else None
     found = await accounts.page(after=after, limit=limit)
     next_cursor = cursors.issue(found[-1].id) if len(found) == limit else None
