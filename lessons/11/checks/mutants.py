@@ -123,9 +123,17 @@ STEP_1 = [
         says="index ix_accounts_user_id_id",
         why="the downgrade leaves 0004's index behind: not an undo, and the next upgrade 0004 fails on it",
     ),
+    Mutant(
+        "index-dropped-without-concurrently",
+        find='op.drop_index("ix_accounts_user_id_id", table_name="accounts", postgresql_concurrently=True)',
+        replace='op.drop_index("ix_accounts_user_id_id", table_name="accounts")',
+        killed_by=["test_the_index_of_keyset_pages_is_built_concurrently_outside_a_transaction"],
+        says="DROP INDEX",
+        why="a plain DROP INDEX locks accounts against every read and write while a rollback runs",
+    ),
 ]
 
-STEP_2 = [
+STEP_3 = [
     Mutant(
         "problem-sent-as-application-json",
         path=PROBLEMS,
@@ -196,7 +204,7 @@ STEP_2 = [
     ),
 ]
 
-STEP_3 = [
+STEP_4 = [
     Mutant(
         "cursor-repeats-its-own-row",
         path="app/crud/accounts.py",
@@ -301,9 +309,18 @@ STEP_3 = [
         says="never becomes a 500",
         why="a cursor without a dot, or signed but not JSON, raises ValueError: input becomes a 500",
     ),
+    Mutant(
+        "cursor-mac-compared-with-equals",
+        path="app/services/pages.py",
+        find="            if not hmac.compare_digest(mac, self._mac(payload)):",
+        replace="            if mac != self._mac(payload):",
+        killed_by=["test_the_cursors_mac_is_compared_in_constant_time"],
+        says="compare_digest",
+        why="!= answers sooner the fewer leading bytes match: the timing lets a forger find the MAC byte by byte",
+    ),
 ]
 
-STEP_4 = [
+STEP_2 = [
     Mutant(
         "v1-not-deprecated-in-openapi",
         path="app/main.py",

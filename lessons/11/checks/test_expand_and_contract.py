@@ -57,8 +57,8 @@ def revisions(config: Config) -> set[str]:
 OFFLINE_URL = "postgresql+asyncpg://ledger:offline@localhost:5432/offline"
 
 
-async def offline_sql(target: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """What `alembic upgrade <target> --sql` prints."""
+async def offline_sql(target: str, monkeypatch: pytest.MonkeyPatch, direction: str = "upgrade") -> str:
+    """What `alembic <direction> <target> --sql` prints."""
     output = io.StringIO()
     config = Config(str(grading.folder() / "alembic.ini"), stdout=output, output_buffer=output)
     config.attributes["configure_logger"] = False
@@ -68,9 +68,9 @@ async def offline_sql(target: str, monkeypatch: pytest.MonkeyPatch) -> str:
     if "0005" not in await asyncio.to_thread(revisions, config):
         raise lesson_error("migrations/versions has no revisions 0004 and 0005 (step 1)")
     try:
-        await asyncio.to_thread(command.upgrade, config, target, sql=True)
+        await asyncio.to_thread(getattr(command, direction), config, target, sql=True)
     except CommandError as error:
-        raise lesson_error(f"`alembic upgrade {target} --sql` failed: {error} (step 1)") from None
+        raise lesson_error(f"`alembic {direction} {target} --sql` failed: {error} (step 1)") from None
     return output.getvalue()
 
 
@@ -190,7 +190,7 @@ async def test_the_backfill_commits_batch_by_batch(
 async def test_the_index_of_keyset_pages_is_built_concurrently_outside_a_transaction(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Hint: `postgresql_concurrently=True`, inside `with op.get_context().autocommit_block():`."""
+    """Hint: `postgresql_concurrently=True`, inside `with op.get_context().autocommit_block():`, both ways."""
     sql = await offline_sql("0003:0004", monkeypatch)
     statements = [part.strip() for part in sql.split(";") if part.strip()]
     index = [
@@ -210,6 +210,18 @@ async def test_the_index_of_keyset_pages_is_built_concurrently_outside_a_transac
         "Lesson 11: migration 0004's CREATE INDEX CONCURRENTLY runs inside the migration's transaction block, "
         "where PostgreSQL refuses it: run it in an autocommit block (step 1)"
     )
+    printed = await offline_sql("0004:0003", monkeypatch, "downgrade")
+    code = "\n".join(line for line in printed.splitlines() if not line.lstrip().startswith("--"))  # no comments
+    undone = [part.strip() for part in code.split(";")]
+    drops = [n for n, statement in enumerate(undone) if re.search(r"DROP INDEX\b.*ix_accounts_user_id_id", statement)]
+    if drops:  # an index left behind is the round-trip check's to report
+        drop = undone[drops[0]]
+        assert "CONCURRENTLY" in drop and undone[drops[0] - 1].upper().startswith("COMMIT"), (
+            f"Lesson 11: migration 0004's downgrade runs `{drop.splitlines()[0][:100]}`: a DROP INDEX that is not "
+            "CONCURRENTLY, outside a transaction, takes an ACCESS EXCLUSIVE lock on accounts, and every read and "
+            "write of accounts waits behind it. Drop it CONCURRENTLY, in an autocommit block, as the upgrade "
+            "built it (step 1)"
+        )
 
 
 async def test_the_contract_makes_updated_at_required_without_a_long_exclusive_lock(

@@ -5,6 +5,7 @@ checks forge are made with your own `Cursors` class, with another key: only your
 cursor your service accepts.
 """
 
+import ast
 import json
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from workshop import grading
 from workshop.grading import load
 from workshop.statements import statements_sent, summary
 
@@ -215,4 +217,34 @@ async def test_a_malformed_cursor_is_a_422_not_a_500(ledger: Ledger) -> None:
         f"Lesson 11: GET {LIST} answered a malformed cursor with something other than 422: "
         f"{'; '.join(wrong)}. A cursor is input, and input never becomes a 500: every way of failing to read "
         "one is InvalidCursor, 422 invalid_cursor (step 4)"
+    )
+
+
+def test_the_cursors_mac_is_compared_in_constant_time() -> None:
+    """Hint: `==` on bytes stops at the first byte that differs; `hmac.compare_digest` takes the same time."""
+    grading.require_finished(["app/services/pages.py"], "how a cursor's MAC is compared is graded", 4)
+    path = grading.folder() / "app" / "services" / "pages.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    digest_calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (getattr(node.func, "attr", None) or getattr(node.func, "id", None)) == "compare_digest"
+    ]
+    macs_compared = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Compare)
+        and any(isinstance(op, ast.Eq | ast.NotEq) for op in node.ops)
+        and any(
+            isinstance(side, ast.Call) and getattr(side.func, "attr", None) in {"_mac", "digest", "hexdigest"}
+            for side in [node.left, *node.comparators]
+        )
+    ]
+    where = f"lessons/{grading.lesson()}/app/services/pages.py"
+    assert digest_calls and not macs_compared, (
+        f"Lesson 11: {where}"
+        + (f":{macs_compared[0]} compares a MAC with == or !=" if macs_compared else " never calls compare_digest")
+        + ": an early-exit comparison answers sooner the fewer leading bytes of a forged MAC are right, and "
+        "that timing lets an attacker forge one byte by byte. Compare with hmac.compare_digest (step 4)"
     )
