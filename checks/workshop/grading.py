@@ -210,8 +210,12 @@ def classify(error: BaseException, *, expected: str | None = None, step: int | N
 _STUB = re.compile(r"raise NotImplementedError\(\s*[\"']Lesson \d{2}:")
 
 
-def stubs_left(paths: list[str]) -> list[str]:
-    """`app/x.py:12` for every stub of the workshop still in these folders or files of the lesson."""
+_STUB_STEP = re.compile(r"\(steps? (\d+)")
+
+
+def stubs_left(paths: list[str], through: int | None = None) -> list[str]:
+    """`app/x.py:12` for every stub of the workshop still in these folders or files of the lesson;
+    with `through`, only the stubs of steps 1 to `through` (a stub that names no step always counts)."""
     base = folder()
     found = []
     for relative in paths:
@@ -219,14 +223,18 @@ def stubs_left(paths: list[str]) -> list[str]:
         files = sorted(target.rglob("*.py")) if target.is_dir() else [target] if target.is_file() else []
         for path in files:
             for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-                if _STUB.search(line):
+                if not _STUB.search(line):
+                    continue
+                steps = [int(step) for step in _STUB_STEP.findall(line)]
+                if through is None or not steps or min(steps) <= through:
                     found.append(f"{path.relative_to(base).as_posix()}:{number}")
     return found
 
 
 def require_finished(paths: list[str], what: str, step: int) -> None:
-    """Fail with a lesson message while `paths` still hold stubs: `what` grades finished code only."""
-    left = stubs_left(paths)
+    """Fail with a lesson message while `paths` still hold stubs of steps 1 to `step`: `what` grades code once
+    it is written, and a learner at step `step` has not written the later steps yet (their stubs may stay)."""
+    left = stubs_left(paths, through=step)
     if left:
         raise LessonError(
             f"Lesson {lesson()}: {what} once it is written, and {len(left)} stub(s) still raise "

@@ -346,6 +346,22 @@ STEP_2 = [
         says="reached a log line",
         why="'to debug 401s' puts the token in the logs; a token with a typo is still the user's token",
     ),
+    Mutant(
+        "settings-logged-at-startup",
+        path="app/main.py",
+        find="    configure_logging(settings)\n",
+        replace='    configure_logging(settings)\n    logging.getLogger("app").info("starting", extra={"database": settings.database_url})\n',
+        also=[
+            Edit(
+                "from contextlib import asynccontextmanager\n",
+                "import logging\nfrom contextlib import asynccontextmanager\n",
+                "app/main.py",
+            )
+        ],
+        killed_by=["test_no_password_token_secret_or_hash_reaches_a_log_line"],
+        says="database's password",
+        why="the database URL carries its password: every reader of the logs can now log in to production's database",
+    ),
 ]
 
 STEP_3 = [
@@ -501,6 +517,15 @@ STEP_4 = [
         says="a connection error is retried",
         why="a refused connection becomes a 500 with httpx's traceback instead of a 503 the client can retry",
     ),
+    Mutant(
+        "redis-client-never-closed",
+        path="app/main.py",
+        find="        await app.state.redis.aclose()\n",
+        replace="",
+        killed_by=["test_the_lifespan_closes_its_redis_client"],
+        says="aclose",
+        why="every restart of a worker leaves its Redis connections open until the process ends",
+    ),
 ]
 
 STEP_5 = [
@@ -588,6 +613,28 @@ STEP_5 = [
         ],
         says="parse_rate",
         why="a rate that is not a number, or rates that are a list, still escape as a 500",
+    ),
+    Mutant(
+        "any-rate-accepted",
+        path=RATES,
+        find='    if not rate.is_finite() or rate <= 0:\n        raise RatesUnavailable(f"the rate service answered a rate of {rate} for {target}")\n',
+        replace="",
+        killed_by=[
+            "test_a_malformed_answer_is_a_503_not_a_500[zero]",
+            "test_a_malformed_answer_is_a_503_not_a_500[negative]",
+            "test_a_malformed_answer_is_a_503_not_a_500[nan]",
+        ],
+        says="positive number",
+        why="a rate of 0 quotes a conversion for nothing, a negative one pays the client to convert",
+    ),
+    Mutant(
+        "zero-rate-accepted",
+        path=RATES,
+        find="    if not rate.is_finite() or rate <= 0:\n",
+        replace="    if not rate.is_finite() or rate < 0:\n",
+        killed_by=["test_a_malformed_answer_is_a_503_not_a_500[zero]"],
+        says="positive number",
+        why="a rate of 0 is the rate service failing, and the quote would give nothing for the money",
     ),
 ]
 

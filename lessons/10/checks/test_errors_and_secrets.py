@@ -4,6 +4,7 @@ import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,10 +93,24 @@ async def test_a_failed_commit_is_logged_as_an_error_with_the_request_id(
     assert PASSWORD not in served.logs.text, "Lesson 10: the sign-up's password is in a log line (step 2)"
 
 
-async def test_no_password_token_secret_or_hash_reaches_a_log_line(ledger: Any) -> None:
-    """Hint: log ids, codes and numbers; never headers, bodies, or the objects that hold them."""
+DATABASE_PASSWORD = "database-password-never-logged"
+
+
+def with_a_password(url: str) -> tuple[str, str]:
+    """The database URL with a password in it (the check's sessions never connect with it), and that password."""
+    parsed = make_url(url)
+    if parsed.password:
+        return url, str(parsed.password)
+    return parsed.set(password=DATABASE_PASSWORD).render_as_string(hide_password=False), DATABASE_PASSWORD
+
+
+async def test_no_password_token_secret_or_hash_reaches_a_log_line(
+    ledger: Any, app_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hint: log ids, codes and numbers; never headers, bodies, settings, or the objects that hold them."""
     email = f"secret-{uuid.uuid4().hex[:8]}@example.com"
-    async with ledger(log_level="DEBUG") as served:
+    database_url, database_password = with_a_password(app_env)
+    async with ledger(log_level="DEBUG", database_url=database_url) as served:
         http = served.http
         expect_status(await http.post("/api/v1/users", json={"email": email, "password": PASSWORD}), 201, "sign-up", 2)
         token_response = await http.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
@@ -105,20 +120,22 @@ async def test_no_password_token_secret_or_hash_reaches_a_log_line(ledger: Any) 
         await http.get("/api/v1/accounts", headers={"Authorization": f"Bearer {token}x"})
         await http.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD + "!"})
         text = served.logs.text
+    printed = capsys.readouterr()  # what was logged while the app started, before the check read its logs
+    text = printed.out + printed.err + text
     found = {
         "the password": PASSWORD in text,
         "an access token": token in text or token.split(".")[2] in text,
         "the secret key": SECRET in text,
         "an Argon2 hash": "$argon2" in text,
+        "the database's password": database_password in text,
     }
     leaked = [what for what, present in found.items() if present]
     if leaked:
-        line = next(
-            line
-            for line in text.splitlines()
-            if PASSWORD in line or token.split(".")[2] in line or "$argon2" in line or SECRET in line
-        )
+        secrets = (PASSWORD, token.split(".")[2], "$argon2", SECRET, database_password)
+        line = next(line for line in text.splitlines() if any(secret in line for secret in secrets))
+        at = min(line.find(secret) for secret in secrets if secret in line)
+        shown = ("…" if at > 150 else "") + line[max(0, at - 150) : at + 150] + ("…" if at + 150 < len(line) else "")
         raise lesson_error(
-            f"{' and '.join(leaked)} reached a log line: {line[:300]}. Logs are read by many people and kept for "
+            f"{' and '.join(leaked)} reached a log line: {shown}. Logs are read by many people and kept for "
             "months: log ids, codes and numbers, never headers, bodies or credentials (step 2)"
         )

@@ -69,17 +69,27 @@ async def test_half_a_minor_unit_rounds_up(ledger: Any, rates: Any, amount: int,
 
 @pytest.mark.parametrize(
     "body",
-    [b"<html>Bad gateway</html>", b'{"rates": {}}', b'{"rates": {"USD": "a lot"}}', b'{"rates": [1.2]}'],
-    ids=["not-json", "no-rate", "not-a-number", "rates-not-an-object"],
+    [
+        b"<html>Bad gateway</html>",
+        b'{"rates": {}}',
+        b'{"rates": {"USD": "a lot"}}',
+        b'{"rates": [1.2]}',
+        b'{"rates": {"USD": 0}}',
+        b'{"rates": {"USD": -1.08}}',
+        b'{"rates": {"USD": NaN}}',
+    ],
+    ids=["not-json", "no-rate", "not-a-number", "rates-not-an-object", "zero", "negative", "nan"],
 )
 async def test_a_malformed_answer_is_a_503_not_a_500(ledger: Any, rates: Any, body: bytes) -> None:
-    """Hint: a body that is not JSON, or lacks the rate, is the rate service failing: RatesUnavailable."""
+    """Hint: a body that is not JSON, lacks the rate, or holds a rate that is not a positive number, is the rate
+    service failing: RatesUnavailable."""
     rates.answer(Answer(200, body))
     async with ledger() as served:
         response = await quote(served.http)
     if response.status_code != 503 or error_code(response) != "rates_unavailable":
         raise lesson_error(
             f"the rate service answered 200 with {body.decode()!r} and the quote answered {explain(response)}; "
-            'expected 503 {"error": {"code": "rates_unavailable"}}: parse_rate turns a body it cannot read into '
+            'expected 503 {"error": {"code": "rates_unavailable"}}: parse_rate turns a body it cannot read, and a '
+            "rate that is not a positive number (a quote at such a rate moves money at no price), into "
             "RatesUnavailable (step 5)"
         )

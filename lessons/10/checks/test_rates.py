@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from .conftest import Answer, closed_port, error_code, expect_status, lesson_error, quote, within
 
@@ -58,6 +59,37 @@ async def test_one_http_client_serves_every_request_and_the_lifespan_closes_it(
     assert clients[0].is_closed, (
         "Lesson 10: the rate service's AsyncClient is still open after the app stopped; aclose() it in the "
         "lifespan, after the yield (step 4)"
+    )
+
+
+async def test_the_lifespan_closes_its_redis_client(ledger: Any, rates: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hint: as the HTTP client: made once in the lifespan, aclose() after the yield."""
+    made: list[Redis] = []
+    closed: list[Redis] = []
+    original_init, original_close = Redis.__init__, Redis.aclose
+
+    def counted(self: Redis, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        made.append(self)
+
+    async def closing(self: Redis, *args: Any, **kwargs: Any) -> None:
+        closed.append(self)
+        await original_close(self, *args, **kwargs)
+
+    monkeypatch.setattr(Redis, "__init__", counted)
+    monkeypatch.setattr(Redis, "aclose", closing)
+    rates.rate("USD", "1.25")
+    async with ledger() as served:
+        expect_status(await quote(served.http), 200, "a quote EUR→USD", 4)
+    if not made:
+        raise lesson_error(
+            "the app made no Redis client: the lifespan puts create_redis(settings) on app.state (step 4)"
+        )
+    still_open = [client for client in made if not any(client is done for done in closed)]
+    assert not still_open, (
+        f"Lesson 10: {len(still_open)} Redis client(s) the app made are still open after it stopped: their "
+        "connections stay until the process ends, one more set at every restart of a worker. "
+        "await app.state.redis.aclose() in the lifespan, after the yield (step 4)"
     )
 
 
