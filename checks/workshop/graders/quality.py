@@ -63,8 +63,10 @@ def require_clean(packages: list[str], *, step: int) -> None:
         shown = "; ".join(f"lessons/{lesson}/{line}" for line in found[:3])
         more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
         where = " ".join(f"lessons/{lesson}/{package}" for package in packages)
+        # From lesson 08 on, lessons/NN is a uv project of its own, without mypy: name the workshop's.
+        project = " --project ../.." if (folder / "pyproject.toml").is_file() else ""
         raise grading.LessonError(
             f"Lesson {lesson}: your code does not meet the bar the reference meets (ruff, mypy --strict): "
-            f"{shown}{more}. Run `uv run ruff check {where}` and `cd lessons/{lesson} && uv run mypy --strict "
-            f"{' '.join('-p ' + package for package in packages)}` to see them all (step {step})"
+            f"{shown}{more}. Run `uv run ruff check {where}` and `cd lessons/{lesson} && uv run{project} mypy "
+            f"--strict {' '.join('-p ' + package for package in packages)}` to see them all (step {step})"
         )

@@ -83,7 +83,7 @@ def test_every_v1_route_is_served_by_app_routers_v1(app_env: str) -> None:
     )
 
 
-@pytest.mark.step(3)
+@pytest.mark.step(4)  # both providers: the transfer service's is step 4's
 async def test_the_service_providers_are_async_functions(db_session: AsyncSession) -> None:
     """Hint: FastAPI runs a plain `def` dependency in a worker thread; a provider that only builds an object
     does not need that hop."""
@@ -96,9 +96,9 @@ async def test_the_service_providers_are_async_functions(db_session: AsyncSessio
             continue
         built = await built
         assert type(built).__name__ == service, (
-            f"Lesson 06: {name}(session) returned {built!r}; expected a {service} on the request's session (step 3)"
+            f"Lesson 06: {name}(session) returned {built!r}; expected a {service} on the request's session (step 4)"
         )
     assert not plain, (
         f"Lesson 06: {', '.join(plain)} in app/dependencies/services.py is a plain def: FastAPI runs it in a worker "
-        "thread on every request, a hop that costs more than the constructor it calls. Declare it async def (step 3)"
+        "thread on every request, a hop that costs more than the constructor it calls. Declare it async def (step 4)"
     )

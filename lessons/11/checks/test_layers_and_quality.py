@@ -31,6 +31,6 @@ def test_no_async_function_blocks_the_event_loop() -> None:
 @pytest.mark.workshop_timeout(180)
 def test_your_code_is_ruff_and_mypy_strict_clean() -> None:
     """Hint: run both yourself: `uv run ruff check lessons/11/app`
-    and `cd lessons/11 && uv run mypy --strict -p app`.
+    and `cd lessons/11 && uv run --project ../.. mypy --strict -p app`.
     """
     quality.require_clean(["app"], step=5)
