@@ -109,7 +109,7 @@ async def test_an_unsafe_x_request_id_is_replaced(ledger: Any, sent: str) -> Non
 
 
 async def test_each_request_writes_one_access_line_with_method_route_status_and_duration(ledger: Any) -> None:
-    """Hint: after the app answered: method, the matched route's template (scope["route"].path), status, duration_ms."""
+    """Hint: after the app answered: method, route_template(scope) (given), status, duration_ms."""
     sent = new_id()
     account = uuid.uuid4()
     async with ledger() as served:
