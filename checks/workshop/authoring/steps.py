@@ -13,29 +13,14 @@ steps counts as written at its first: where that hides an order problem, split t
 
 from __future__ import annotations
 
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from workshop.authoring.build import partial_files
-from workshop.authoring.verify import is_engine_skip, run_checks
-from workshop.lessons import Lesson, all_lessons, is_hand_written, lesson
+from workshop.authoring.verify import is_engine_skip, run_checks, write_tree
+from workshop.lessons import Lesson, all_lessons, lesson
 from workshop.results import Outcome
-
-
-def write_partial_tree(found: Lesson, root: Path, through: int) -> Path:
-    """root/lessons/NN: the lesson's hand-written files, its code with steps 1 to `through` written."""
-    folder = root / "lessons" / found.number
-    for source in sorted(found.path.rglob("*")):
-        relative = source.relative_to(found.path)
-        if source.is_file() and is_hand_written(relative):
-            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, folder / relative)
-    for relative, text in partial_files(found.number, through).items():
-        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
-        (folder / relative).write_text(text, encoding="utf-8")
-    return folder
 
 
 def out_of_order(found: Lesson) -> list[str]:
@@ -43,7 +28,7 @@ def out_of_order(found: Lesson) -> list[str]:
     problems = []
     for step in found.metadata.steps[:-1]:  # after the last step the tree is the solution, which `verify` proves
         with tempfile.TemporaryDirectory(prefix=f"workshop-steps-{found.number}-") as scratch:
-            run = run_checks(write_partial_tree(found, Path(scratch), step.number))
+            run = run_checks(write_tree(found, Path(scratch), partial_files(found.number, step.number)))
         for check in run.checks:
             if check.step <= step.number and check.outcome == Outcome.FAILED and not is_engine_skip(check):
                 problems.append(

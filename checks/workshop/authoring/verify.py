@@ -105,13 +105,18 @@ def run_checks(folder: Path, *pytest_args: str, timeout: float = 600, env: dict[
 
 def write_solution_tree(lesson: Lesson, root: Path) -> Path:
     """root/lessons/NN: the lesson's hand-written files with the finished stage laid over them."""
+    return write_tree(lesson, root, stage(lesson.number))
+
+
+def write_tree(lesson: Lesson, root: Path, code: dict[Path, str]) -> Path:
+    """root/lessons/NN: the lesson's hand-written files (README, checks, …) with `code` laid over them."""
     folder = root / "lessons" / lesson.number
     for source in sorted(lesson.path.rglob("*")):
         relative = source.relative_to(lesson.path)
         if source.is_file() and is_hand_written(relative):
             (folder / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, folder / relative)
-    for relative, text in stage(lesson.number).items():
+    for relative, text in code.items():
         (folder / relative).parent.mkdir(parents=True, exist_ok=True)
         (folder / relative).write_text(text, encoding="utf-8")
     return folder
