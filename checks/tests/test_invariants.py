@@ -19,9 +19,14 @@ _SOLUTIONS: dict[str, list[Run]] = {}  # the runs of each solution, shared with 
 
 
 def _run_lesson(lesson: Lesson) -> None:
-    """The starter's run and the solution's runs of one lesson, two at a time (each run has its own database)."""
+    """The starter's run and the solution's runs of one lesson, one after another.
+
+    Each run uses both cores already (workshop.shards: two processes, each with its own database, as a
+    learner's run does). Two runs at once made four processes whose concurrency checks together asked
+    PostgreSQL for more than its 100 connections ("sorry, too many clients already", seen in CI).
+    """
     runner.fork_server()  # started once, before the threads share it
-    with solution_tree(lesson) as folder, ThreadPoolExecutor(max_workers=2) as pool:
+    with solution_tree(lesson) as folder, ThreadPoolExecutor(max_workers=1) as pool:
         starter = pool.submit(run_checks, lesson.path)
         solutions = [pool.submit(run_checks, folder) for _ in range(SOLUTION_RUNS)]
         _STARTERS[lesson.number] = starter.result()
