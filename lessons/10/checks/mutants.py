@@ -666,6 +666,22 @@ STEP_6 = [
         says="a cache is an optimisation",
         why="the cache becomes a hard dependency: Redis down means every quote fails",
     ),
+    Mutant(
+        "cache-catches-only-connection-errors",
+        path=CACHE,
+        find="            cached = await self.redis.get(self.key(base, target))\n        except (RedisError, OSError) as error:\n",
+        replace="            cached = await self.redis.get(self.key(base, target))\n        except (RedisConnectionError, OSError) as error:\n",
+        also=[
+            Edit(
+                "from redis.exceptions import RedisError\n",
+                "from redis.exceptions import ConnectionError as RedisConnectionError\nfrom redis.exceptions import RedisError\n",
+                CACHE,
+            )
+        ],
+        killed_by=["test_a_redis_that_hangs_means_slower_not_failing"],
+        says="TimeoutError",
+        why="a Redis that hangs instead of refusing makes every quote a 500, though the rate service is fine",
+    ),
 ]
 
 STEP_7 = [

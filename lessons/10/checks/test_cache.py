@@ -65,3 +65,19 @@ async def test_redis_down_means_slower_not_failing(ledger: Any, rates: Any) -> N
     assert len(rates.calls) == 2, (
         f"Lesson 10: with Redis down, two quotes called the rate service {len(rates.calls)} times; expected 2 (step 6)"
     )
+
+
+async def test_a_redis_that_hangs_means_slower_not_failing(ledger: Any, rates: Any, silent_port: int) -> None:
+    """Hint: a Redis that never answers ends in redis' TimeoutError, a RedisError too: catch RedisError, not
+    only ConnectionError."""
+    rates.rate("USD", "1.25")
+    async with ledger(redis_url=f"redis://127.0.0.1:{silent_port}/0") as served:
+        first = await quote(served.http)
+        second = await quote(served.http)
+    for response in (first, second):
+        if response.status_code != 200:
+            raise lesson_error(
+                f"with a Redis that accepts connections and never answers, a quote answered {explain(response)}; "
+                "its commands end in a TimeoutError after the client's socket_timeout: that is Redis failing too, "
+                "so catch RedisError (not only ConnectionError), ask the rate service and answer 200 (step 6)"
+            )
