@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from workshop import runner
 from workshop.authoring import build
 from workshop.authoring.verify import Run, prove, run_checks, solution_tree
 from workshop.lessons import Lesson, all_lessons
@@ -25,12 +23,9 @@ def _run_lesson(lesson: Lesson) -> None:
     learner's run does). Two runs at once made four processes whose concurrency checks together asked
     PostgreSQL for more than its 100 connections ("sorry, too many clients already", seen in CI).
     """
-    runner.fork_server()  # started once, before the threads share it
-    with solution_tree(lesson) as folder, ThreadPoolExecutor(max_workers=1) as pool:
-        starter = pool.submit(run_checks, lesson.path)
-        solutions = [pool.submit(run_checks, folder) for _ in range(SOLUTION_RUNS)]
-        _STARTERS[lesson.number] = starter.result()
-        _SOLUTIONS[lesson.number] = [run.result() for run in solutions]
+    with solution_tree(lesson) as folder:
+        _STARTERS[lesson.number] = run_checks(lesson.path)
+        _SOLUTIONS[lesson.number] = [run_checks(folder) for _ in range(SOLUTION_RUNS)]
 
 
 def starter_run(lesson: Lesson) -> Run:

@@ -210,7 +210,10 @@ def classify(error: BaseException, *, expected: str | None = None, step: int | N
 _STUB = re.compile(r"raise NotImplementedError\(\s*[\"']Lesson \d{2}:")
 
 
-_STUB_STEP = re.compile(r"\(steps? (\d+)")
+def first_step(message: str) -> int | None:
+    """The first README step a message names (`… (step 3)`, `… (steps 2-5)`), or None."""
+    found = re.findall(r"\(steps? (\d+)", message)
+    return min(int(number) for number in found) if found else None
 
 
 def stubs_left(paths: list[str], through: int | None = None) -> list[str]:
@@ -225,8 +228,8 @@ def stubs_left(paths: list[str], through: int | None = None) -> list[str]:
             for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
                 if not _STUB.search(line):
                     continue
-                steps = [int(step) for step in _STUB_STEP.findall(line)]
-                if through is None or not steps or min(steps) <= through:
+                step = first_step(line)
+                if through is None or step is None or step <= through:
                     found.append(f"{path.relative_to(base).as_posix()}:{number}")
     return found
 

@@ -253,9 +253,15 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
     return (yield from _with_timeout(item, "setup of the check"))
 
 
+def timeout_of(item: pytest.Item) -> float:
+    """The seconds a check may take: its `workshop_timeout` marker (a check that honestly needs longer
+    says so), else the ini value."""
+    marker = item.get_closest_marker("workshop_timeout")
+    return float(marker.args[0]) if marker else float(item.config.getini("workshop_timeout"))
+
+
 def _with_timeout(item: pytest.Item, what: str) -> Generator[None, object, object]:
-    marker = item.get_closest_marker("workshop_timeout")  # a check that honestly needs longer says so
-    seconds = float(marker.args[0]) if marker else float(item.config.getini("workshop_timeout"))
+    seconds = timeout_of(item)
     lesson = item.config.stash.get(_LESSON, None)
     if lesson is None or seconds <= 0 or not _timer_available():
         return (yield)  # only a lesson's checks are timed; the workshop's own suite is not

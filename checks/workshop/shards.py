@@ -24,6 +24,7 @@ import contextlib
 import gc
 import json
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -159,7 +160,7 @@ class Share:
     def kill(self) -> None:
         if not self.exited:
             with contextlib.suppress(OSError):
-                os.kill(self.pid, 9)
+                os.kill(self.pid, signal.SIGKILL)
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, 0)
             self.exited = True
@@ -252,11 +253,6 @@ def _run_share(session: pytest.Session, items: list[pytest.Item], path: Path, pa
         os._exit(code)
 
 
-def _timeout_of(item: pytest.Item) -> float:
-    marker = item.get_closest_marker("workshop_timeout")
-    return float(marker.args[0]) if marker else float(item.config.getini("workshop_timeout"))
-
-
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
     config = session.config
@@ -289,7 +285,9 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
         outcome = yield
     finally:
         session.items[:] = items
-        deadline = time.monotonic() + SLACK + sum(_timeout_of(item) for fork in forks for item in fork.items)
+        from workshop.plugin import merge_checks, timeout_of
+
+        deadline = time.monotonic() + SLACK + sum(timeout_of(item) for fork in forks for item in fork.items)
         try:
             for fork in forks:
                 fork.wait(config, deadline)
@@ -298,8 +296,6 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
                 fork.kill()
         for fork in forks:
             _finish_share(config, fork)
-        from workshop.plugin import merge_checks
-
         merge_checks(config, [check for fork in forks for check in fork.checks.values()], items)
         _in_run_order(config, items)
     return outcome
@@ -317,13 +313,9 @@ def _in_run_order(config: pytest.Config, items: list[pytest.Item]) -> None:
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
     """After each of the run's own checks, show what the forks have finished meanwhile."""
     outcome = yield
-    for fork in _forks(item.config):
+    for fork in item.config.stash.get(_SHARE, []):
         fork.drain(item.config)
     return outcome
-
-
-def _forks(config: pytest.Config) -> list[Share]:
-    return config.stash.get(_SHARE, [])
 
 
 def _finish_share(config: pytest.Config, fork: Share) -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from workshop.grading import first_step
 from workshop.lessons import LESSONS, SOLUTIONS, all_lessons, generated_roots, is_generated, is_ignored
 
 # Comment syntax per file type; a marker in any other file type is an error.
@@ -132,8 +133,7 @@ def solved(path: Path, text: str) -> str:
 def step_of(region: Region) -> int | None:
     """The README step at which the learner starts writing a region: the first step its message names
     (`(step 3)`, `(steps 2-5)`), or None. A region that spans steps counts as written at its first."""
-    found = re.findall(r"\(steps? (\d+)", region.message)
-    return min(int(number) for number in found) if found else None
+    return first_step(region.message)
 
 
 def starter(path: Path, text: str, lesson: str, done: Callable[[Region], bool] | None = None) -> str | None:
@@ -205,7 +205,7 @@ def partial_files(number: str, through: int) -> dict[Path, str]:
         return step is not None and step <= through
 
     for relative, (source, text) in _solution_sources(number).items():
-        content = starter(source, text, number, done if through else None)
+        content = starter(source, text, number, done)
         if content is None:
             files.pop(relative, None)
         else:
