@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import shutil
 from pathlib import Path
 
@@ -67,6 +68,7 @@ def _bugs() -> list[seeded.SeededBug]:
 
 # A suite without its transfer tests: it misses some bugs and catches others.
 DROPPED = ("test_services_transfers.py", "test_api_transfers.py", "test_committed.py")
+SMOKE_TEST = "tests/test_smoke.py::test_an_account_opened_over_http_can_be_read_back"
 
 
 def test_running_only_the_tests_that_run_a_bugs_lines_gives_the_verdicts_of_running_them_all(
@@ -79,15 +81,23 @@ def test_running_only_the_tests_that_run_a_bugs_lines_gives_the_verdicts_of_runn
     shutil.rmtree(folder / "checks", ignore_errors=True)
     bugs = _bugs()
 
-    async def both() -> tuple[seeded.Grading, seeded.Grading]:
+    async def gradings() -> tuple[
+        seeded.Grading, seeded.Grading, seeded.Grading, dict[str, seeded.Catch], seeded.Grading
+    ]:
         server = database.server()
         template = await database.migrated_template(server, folder, "07")
         selected = await seeded.grade(folder, "07", bugs, server=server, template=template)
         whole = await seeded.grade(folder, "07", bugs, server=server, template=template, select=False)
         again = await seeded.grade(folder, "07", bugs, server=server, template=template)
-        return selected, whole, again
+        remembered = seeded.caught_before("07")
+        # A memory that no longer holds: a test that catches nothing, a test that is gone.
+        stale = [SMOKE_TEST, "tests/test_gone.py::test_gone"]
+        memory = {bug.name: {"test": stale[index % 2], "seconds": 1.0} for index, bug in enumerate(bugs)}
+        (seeded.CAUGHT / "07.json").write_text(json.dumps(memory), encoding="utf-8")
+        misled = await seeded.grade(folder, "07", bugs, server=server, template=template)
+        return selected, whole, again, remembered, misled
 
-    selected, whole, again = asyncio.run(both())
+    selected, whole, again, remembered, misled = asyncio.run(gradings())
     assert selected.reference.passed, selected.reference.output[-3000:]
     assert selected.coverage is not None
     percent, not_run = selected.coverage.of("app/routers/v1/accounts.py")
@@ -99,14 +109,15 @@ def test_running_only_the_tests_that_run_a_bugs_lines_gives_the_verdicts_of_runn
     fewer = [name for name in caught if 0 < selected.runs[name].tests < whole.runs[name].tests]
     assert skipped or fewer, "selection ran every test for every bug: coverage contexts were not recorded"
     # The next grading runs first the test that caught each bug last time: the same verdicts, sooner.
-    remembered = seeded.caught_before("07")
     assert {name: not run.passed for name, run in again.runs.items()} == caught
     reordered = [name for name in remembered if again.runs[name].tests < selected.runs[name].tests]
     assert reordered, "no bug run got shorter with its catching test first"
     for bug in bugs:
         chosen = seeded.tests_for(bug, folder, selected.reference, selected.coverage)
         if bug.name in remembered and chosen:  # a selection (all tests, the folder: no order to choose)
-            assert again.runs[bug.name].order[0] == remembered[bug.name], f"{bug.name}: not run first"
+            assert again.runs[bug.name].order[0] == remembered[bug.name].test, f"{bug.name}: not run first"
+    # A remembered test that no longer fails leaves the verdict to the tests that run the bug's lines.
+    assert {name: not run.passed for name, run in misled.runs.items()} == caught
 
 
 def test_a_run_without_fork_measures_the_lines_after_a_database_call(tmp_path: Path) -> None:

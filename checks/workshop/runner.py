@@ -23,27 +23,9 @@ from pathlib import Path
 
 from workshop import worker
 from workshop.lessons import lesson_of_path
+from workshop.preload import STACK
 
-# What every run would import anyway; the learner's `app` is never among them.
-PRELOAD = [
-    "asyncpg",
-    "sqlalchemy.ext.asyncio",
-    "sqlalchemy.orm",
-    "sqlalchemy.dialects.postgresql.asyncpg",
-    "alembic.command",
-    "alembic.config",
-    "alembic.ddl.postgresql",
-    "fastapi",
-    "pydantic_settings",
-    "httpx",
-    "asgi_lifespan",
-    "pytest",
-    "pytest_asyncio",
-    "coverage",
-    "workshop.plugin",
-    "workshop.fixtures",
-    "workshop.freeze",  # last: freezes all of the above
-]
+PRELOAD = [*STACK, "workshop.freeze"]  # freeze last: it freezes all of the stack
 
 
 @dataclass(frozen=True)

@@ -29,32 +29,15 @@ import time
 from pathlib import Path
 
 from workshop.lessons import REPO, STATE
+from workshop.preload import STACK
 
 SOCKET = STATE / "worker.sock"
 WORKER_ENV = "WORKSHOP_WORKER_SOCKET"  # set in each run the worker forks: where to ask for more
 LOG = STATE / "worker.log"
 IDLE_SECONDS = 3600
-# What every run imports anyway; loaded once, before the worker forks. Never the learner's `app`.
-PRELOAD = (
-    "asyncpg",
-    "sqlalchemy.ext.asyncio",
-    "sqlalchemy.orm",
-    "sqlalchemy.dialects.postgresql.asyncpg",
-    "alembic.command",
-    "alembic.config",
-    "fastapi",
-    "pydantic_settings",
-    "httpx",
-    "asgi_lifespan",
-    "alembic.ddl.postgresql",
-    "coverage",
-    "pytest",
-    "pytest_asyncio",
-    "workshop.plugin",
-    "workshop.fixtures",
-    "mypy.api",  # each lesson's ruff-and-mypy check runs mypy in the run's own process
-    "mypy.build",
-)
+# Loaded once, before the worker forks (workshop.preload); each lesson's ruff-and-mypy check runs mypy in
+# the run's own process.
+PRELOAD = (*STACK, "mypy.api", "mypy.build")
 
 
 def available() -> bool:

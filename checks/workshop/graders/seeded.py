@@ -11,7 +11,9 @@ and a database of its own cloned from the lesson's migrated template:
   instead of the behaviour fails;
 * once per seeded bug, with that bug planted: it must fail. Only the tests that ran the lines the
   bug changes (coverage contexts of the run as given) run again: the others would run exactly as
-  they did, so the verdict is the same, in a fraction of the time;
+  they did, so the verdict is the same, in a fraction of the time. The test that caught a bug in
+  the last grading runs alone first, beside the run as given: when it fails again, that is the
+  verdict, and the bug costs one test;
 * without LEDGER_TEST_DATABASE_URL, with LEDGER_DATABASE_URL on a database holding a row: it must
   refuse to run, and leave that row alone (a suite that falls back to the app's own database
   would empty it).
@@ -24,7 +26,6 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import contextlib
 import json
 import os
 import shutil
@@ -32,6 +33,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 from xml.etree import ElementTree
 
 from workshop import contexts, database, guard, runner
@@ -41,6 +43,7 @@ from workshop.lessons import REPO, SOLUTIONS, STATE, is_generated
 TEST_DATABASE = "LEDGER_TEST_DATABASE_URL"
 COVERAGE_SOURCE = "app"  # measured while the suite runs on the app as given; checks hold parts of it to floors
 REFERENCE_TIMEOUT = 120.0  # seconds for the suite on the app as given; bug runs get a multiple of its time
+EARLY_TIMEOUT = 30.0  # seconds for a bug's last catching test alone, started before the run as given has a time
 CAUGHT = STATE / "seeded"  # NN.json: bug name → the learner's test that caught it in the last grading
 
 
@@ -241,26 +244,43 @@ def tests_for(
     return sorted(chosen, key=position)
 
 
-def caught_before(number: str) -> dict[str, str]:
-    """Bug name → the test that caught it in this lesson's last grading (`tests/test_x.py::name`).
+class Catch(NamedTuple):
+    """The test that caught a bug in a grading (`tests/test_x.py::name`), and how long that bug's run took."""
+
+    test: str
+    seconds: float
+
+
+def caught_before(number: str) -> dict[str, Catch]:
+    """Bug name → how this lesson's last grading caught it.
 
     A bug run stops at its first failing test (-x), so running that test first usually ends the run
     after one test: the grading of the next save takes seconds less. Only the order changes, never
-    which tests run, so a suite that no longer catches the bug is graded exactly as before.
+    which tests run, so a suite that no longer catches the bug is graded exactly as before. The
+    slowest runs start first, so that none of them is left to run alone at the end.
     """
     try:
         found = json.loads((CAUGHT / f"{number}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return {str(bug): str(test) for bug, test in found.items()} if isinstance(found, dict) else {}
+    if not isinstance(found, dict):
+        return {}
+    catches = {}
+    for bug, catch in found.items():
+        if isinstance(catch, str):  # written before the runs' times were kept
+            catches[str(bug)] = Catch(catch, 0.0)
+        elif isinstance(catch, dict) and isinstance(catch.get("test"), str):
+            seconds = catch.get("seconds")
+            catches[str(bug)] = Catch(catch["test"], float(seconds) if isinstance(seconds, int | float) else 0.0)
+    return catches
 
 
 def remember_catches(number: str, runs: dict[str, SuiteRun]) -> None:
-    """Keep, for each bug a run caught, the test that failed first (see `caught_before`)."""
-    known = caught_before(number)
+    """Keep, for each bug a run caught, the test that failed first and the run's time (see `caught_before`)."""
+    known = {bug: catch._asdict() for bug, catch in caught_before(number).items()}
     for bug, run in runs.items():
         if run.failures:
-            known[bug] = run.failures[0].split(": ", 1)[0]
+            known[bug] = Catch(run.failures[0].split(": ", 1)[0], round(run.seconds, 2))._asdict()
     CAUGHT.mkdir(parents=True, exist_ok=True)
     scratch = CAUGHT / f"{number}.json.{os.getpid()}"
     scratch.write_text(json.dumps(known, indent=1, sort_keys=True), encoding="utf-8")
@@ -395,9 +415,10 @@ async def grade(
     workers: int | None = None,
     select: bool = True,
 ) -> Grading:
-    """Run the learner's suite on the app as given (under coverage), then on each bug, the rewrite and
-    without a test database, in parallel. `rewrites` None: no rewrite run. `select` False: each bug
-    runs the whole suite (the workshop's own tests compare both ways)."""
+    """Run the learner's suite on the app as given (under coverage), each bug's last catching test, the
+    rewrite and without a test database, in parallel; then the tests each bug not yet caught needs.
+    `rewrites` None: no rewrite run. `select` False: each bug runs the whole suite (the workshop's own
+    tests compare both ways)."""
     planted = {bug.name: bug.plant(folder, number) for bug in bugs}  # every bug must apply before anything runs
     guarded = guarded_folders(folder)
     # One run more than cores: each run spends part of its time waiting on the database.
@@ -457,34 +478,54 @@ async def grade(
                 return Fallback(done, kept)
 
         refusal = asyncio.ensure_future(without_test_database()) if fallback else None
+        as_given = asyncio.ensure_future(run("reference", REFERENCE_TIMEOUT))
+        # Neither the rewrite nor a bug's last catching test waits for the coverage of the run as given:
+        # they start beside it, on the cores it leaves idle. Their verdicts count only once it has passed.
+        rewritten = (
+            asyncio.ensure_future(run("rewritten", REFERENCE_TIMEOUT, edits=rewrites)) if rewrites is not None else None
+        )
+        earlier = caught_before(number) if select else {}
+        early = {  # the slowest first
+            bug.name: asyncio.ensure_future(
+                run(f"early{index}", EARLY_TIMEOUT, bug=bug, tests=[f"lessons/{folder.name}/{earlier[bug.name].test}"])
+            )
+            for index, bug in sorted(
+                enumerate(bugs), key=lambda pair: -getattr(earlier.get(pair[1].name), "seconds", 0)
+            )
+            if bug.name in earlier
+        }
+        started = [task for task in (refusal, as_given, rewritten, *early.values()) if task is not None]
         try:
-            reference, measured = await run("reference", REFERENCE_TIMEOUT)
+            reference, measured = await as_given
             grading = Grading(reference, measured, {})
             if reference.passed:
                 timeout = 3 * reference.seconds + 30
 
-                async def unchanged() -> tuple[SuiteRun, Coverage | None]:
-                    return SuiteRun(0, 0.0, NOT_RUN, reference.tests, [], reference.order), None
+                async def graded_bug(index: int, bug: SeededBug) -> SuiteRun:
+                    first = earlier[bug.name].test if bug.name in earlier else None
+                    if bug.name in early:
+                        result, _ = await early[bug.name]
+                        # Caught: that one test failed with the bug in. Anything else (it passed, it is gone
+                        # from the suite, it ran out of time) leaves the verdict to the tests chosen below.
+                        if result.returncode == 1 and result.failures and first in reference.order:
+                            return result
+                    tests = tests_for(bug, folder, reference, measured, first) if select else None
+                    if tests == []:
+                        return SuiteRun(0, 0.0, NOT_RUN, reference.tests, [], reference.order)
+                    return (await run(f"bug{index}", timeout, bug=bug, tests=tests))[0]
 
-                pending = []
-                earlier = caught_before(number) if select else {}
-                for index, bug in enumerate(bugs):
-                    tests = tests_for(bug, folder, reference, measured, earlier.get(bug.name)) if select else None
-                    pending.append(unchanged() if tests == [] else run(f"bug{index}", timeout, bug=bug, tests=tests))
-                if rewrites is not None:
-                    pending.append(run("rewritten", timeout, edits=rewrites))
-                done = await asyncio.gather(*pending)
-                grading.runs = {bug.name: result for bug, (result, _) in zip(bugs, done, strict=False)}
+                done = await asyncio.gather(*(graded_bug(index, bug) for index, bug in enumerate(bugs)))
+                grading.runs = {bug.name: result for bug, result in zip(bugs, done, strict=True)}
                 if select:
                     remember_catches(number, grading.runs)
-                if rewrites is not None:
-                    grading.rewritten = done[-1][0]
+                if rewritten is not None:
+                    grading.rewritten = (await rewritten)[0]
             if refusal is not None:
                 grading.fallback = await refusal
         finally:
-            if refusal is not None and not refusal.done():
-                refusal.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await refusal
+            for task in started:  # the run as given failed, or the check's own timeout struck
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(*started, return_exceptions=True)
         grading.reads = list(dict.fromkeys(reads))
     return grading
