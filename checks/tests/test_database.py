@@ -76,6 +76,32 @@ def test_databases_of_dead_runs_are_dropped_and_live_ones_kept() -> None:
             database.run(database.drop_database(target, name))
 
 
+def test_a_clone_takes_a_spare_the_worker_made_and_spares_of_a_gone_template_are_dropped() -> None:
+    target = database.server()
+    template = f"{database.TEMPLATE_PREFIX}{database.checkout_id()}_suite_{os.urandom(3).hex()}"
+    database.run(database.create_database(target, template))
+    database.run(database.execute(target.dsn(template), "CREATE TABLE marker (id int)"))
+    clone = database.run_database_name("suite_clone")
+    try:
+        database.run(database.make_spares(target, {template: 2}))
+        spares = _names(database.spare_prefix(template))
+        assert len(spares) == 2, spares
+        database.run(database.create_database(target, clone, template=template))
+        assert len(_names(database.spare_prefix(template))) == 1, "the clone did not take a spare"
+        ((found,),) = database.run(database.execute(target.dsn(clone), "SELECT to_regclass('marker') IS NOT NULL"))
+        assert found == (True,), "the spare taken is not a clone of the template"
+        # The next lesson's run: the spares of this one go (a learner has moved on).
+        database.run(database.make_spares(target, {f"{template}x": 1}))
+        assert _names(database.spare_prefix(template)) == [], "spares of the lesson left behind stayed"
+        database.run(database.make_spares(target, {template: 1}))
+        database.run(database.drop_database(target, template))
+        dropped = database.run(database.drop_leftovers(target))
+        assert set(_names(database.spare_prefix(template))) == set(), dropped
+    finally:
+        for name in (clone, template, *_names(database.spare_prefix(template))):
+            database.run(database.drop_database(target, name))
+
+
 def test_a_stale_pidfile_after_a_reboot_does_not_stop_the_server(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,6 +20,7 @@ import re
 import subprocess
 import sys
 import warnings
+from collections import Counter
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,13 @@ PGDATA = CACHE / "postgres-18"
 RUN_PREFIX = "workshop_run_"
 TEMPLATE_PREFIX = "workshop_tpl_"
 BUILDING = "_building_"  # a template under construction: <template>_building_<pid>
+# A clone of a template made ahead by the warm worker, once a run has answered: <SPARE_PREFIX><template
+# without its prefix>_<6 hex>. The next run renames it to its own name instead of waiting ~0.1 s for a
+# CREATE DATABASE (PostgreSQL waits more than it works there: eight clones made together take as long).
+SPARE_PREFIX = "workshop_spare_"
+SPARES_AT_MOST = 40  # per template: lesson 07's grading clones about 35
+CLONES_AT_ONCE = 8
+CLONED: Counter[str] = Counter()  # template → clones this process asked for (the worker makes as many spares)
 # Templates of one lesson kept besides the current one: the starter, the solution and a learner's
 # own migrations alternate without rebuilding each time.
 SPARE_TEMPLATES = 2
@@ -178,12 +186,11 @@ def server() -> Server:
     return Server(start_embedded(), embedded=True)
 
 
-async def execute(dsn: str, *statements: str) -> list[list[tuple[object, ...]]]:
-    """Run statements on one connection (outside a transaction, so CREATE DATABASE works)."""
+async def _connect(dsn: str) -> Any:
     import asyncpg
 
     try:
-        connection = await asyncpg.connect(dsn, timeout=10)
+        return await asyncpg.connect(dsn, timeout=10)
     except (TimeoutError, OSError, asyncpg.PostgresError) as error:
         where = re.sub(r":[^:@/]*@", ":***@", dsn)
         raise DatabaseUnavailable(
@@ -191,6 +198,11 @@ async def execute(dsn: str, *statements: str) -> list[list[tuple[object, ...]]]:
             f"Is it running? `uv run workshop doctor` checks it; unset {ENV_URL} to use the "
             "embedded server."
         ) from error
+
+
+async def execute(dsn: str, *statements: str) -> list[list[tuple[object, ...]]]:
+    """Run statements on one connection (outside a transaction, so CREATE DATABASE works)."""
+    connection = await _connect(dsn)
     try:
         return [[tuple(row) for row in await connection.fetch(sql)] for sql in statements]
     finally:
@@ -204,17 +216,21 @@ def _pid_alive(pid: int) -> bool:
 
 
 async def drop_leftovers(target: Server) -> list[str]:
-    """Drop per-run databases and half-built templates whose process is gone (a killed run leaves them)."""
+    """Drop per-run databases and half-built templates whose process is gone (a killed run leaves them), and
+    spare clones of templates that are gone."""
     (rows,) = await execute(
         target.dsn(),
-        f"SELECT datname FROM pg_database WHERE datname LIKE '{RUN_PREFIX}%' OR datname LIKE '{TEMPLATE_PREFIX}%'",
+        f"SELECT datname FROM pg_database WHERE datname LIKE '{RUN_PREFIX}%' OR datname LIKE '{TEMPLATE_PREFIX}%' "
+        f"OR datname LIKE '{SPARE_PREFIX}%'",
     )
+    names = [str(name) for (name,) in rows]
     dropped = []
-    for (name,) in rows:
-        match = re.match(rf"{RUN_PREFIX}(\d+)_", str(name)) or re.search(rf"{BUILDING}(\d+)$", str(name))
-        if match and not _pid_alive(int(match.group(1))):
+    for name in names:
+        match = re.match(rf"{RUN_PREFIX}(\d+)_", name) or re.search(rf"{BUILDING}(\d+)$", name)
+        orphan = name.startswith(SPARE_PREFIX) and _template_of_spare(name) not in names
+        if orphan or (match and not _pid_alive(int(match.group(1)))):
             await execute(target.dsn(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            dropped.append(str(name))
+            dropped.append(name)
     return dropped
 
 
@@ -264,9 +280,61 @@ def run_database_name(suffix: str = "") -> str:
 
 
 async def create_database(target: Server, name: str, template: str | None = None) -> None:
-    clause = f' TEMPLATE "{template}"' if template else ""
-    await execute(target.dsn(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await execute(target.dsn(), f'CREATE DATABASE "{name}"{clause}')
+    """Create database `name`: empty, or a clone of `template`, taking a spare clone when one is ready."""
+    import asyncpg
+
+    connection = await _connect(target.dsn())
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if template is not None:
+            CLONED[template] += 1
+            spares = await connection.fetch(
+                "SELECT datname FROM pg_database WHERE starts_with(datname, $1)", spare_prefix(template)
+            )
+            for (spare,) in spares:
+                try:  # a rename is atomic: of two runs that try the same spare, one gets it
+                    await connection.execute(f'ALTER DATABASE "{spare}" RENAME TO "{name}"')
+                    return
+                except (asyncpg.InvalidCatalogNameError, asyncpg.ObjectInUseError):
+                    continue
+        clause = f' TEMPLATE "{template}"' if template else ""
+        await connection.execute(f'CREATE DATABASE "{name}"{clause}')
+    finally:
+        await connection.close()
+
+
+async def _clone(target: Server, template: str) -> None:
+    spare = f"{spare_prefix(template)}{os.urandom(3).hex()}"
+    await execute(target.dsn(), f'CREATE DATABASE "{spare}" TEMPLATE "{template}"')
+
+
+def spare_prefix(template: str) -> str:
+    return f"{SPARE_PREFIX}{template.removeprefix(TEMPLATE_PREFIX)}_"
+
+
+def _template_of_spare(spare: str) -> str:
+    return f"{TEMPLATE_PREFIX}{spare.removeprefix(SPARE_PREFIX)[:-7]}"  # without its _<6 hex>
+
+
+async def make_spares(target: Server, wanted: dict[str, int]) -> None:
+    """Clone each template until `wanted[template]` spare clones wait for the next run, at most SPARES_AT_MOST.
+    The warm worker calls it once a run has answered; `drop_leftovers` drops the spares of templates that are gone."""
+    listed = f"SELECT datname FROM pg_database WHERE starts_with(datname, '{SPARE_PREFIX}')"
+    (rows,) = await execute(target.dsn(), listed)
+    spares = [str(name) for (name,) in rows]
+    # Spares for one lesson at a time, the one just run: a lesson's take ~8 MB each, and a learner moves on.
+    mine = f"{SPARE_PREFIX}{checkout_id()}_"
+    unwanted = [name for name in spares if name.startswith(mine) and _template_of_spare(name) not in wanted]
+    await asyncio.gather(*(drop_database(target, name) for name in unwanted), return_exceptions=True)
+    missing = []
+    for template, count in wanted.items():
+        ready = sum(1 for name in spares if name.startswith(spare_prefix(template)))
+        missing += [template] * max(0, min(count, SPARES_AT_MOST) - ready)
+    for start in range(0, len(missing), CLONES_AT_ONCE):
+        await asyncio.gather(
+            *(_clone(target, template) for template in missing[start : start + CLONES_AT_ONCE]),
+            return_exceptions=True,  # a template dropped meanwhile, or in use: no spare this time
+        )
 
 
 async def ensure_database(target: Server, name: str) -> None:

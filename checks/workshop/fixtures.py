@@ -96,7 +96,6 @@ async def database_url(database_server: database.Server, database_template: str 
 
 
 COMMITTED = "committed_database_url"
-CLONES_AT_ONCE = 8  # CREATE DATABASE … TEMPLATE waits more than it works: eight together take as long as one
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -112,8 +111,8 @@ async def committed_databases(
     names = [database.run_database_name(f"{grading.lesson()}_c{os.urandom(3).hex()}") for _ in range(wanted)]
     left = list(names)
     try:
-        for start in range(0, len(names), CLONES_AT_ONCE):
-            batch = names[start : start + CLONES_AT_ONCE]
+        for start in range(0, len(names), database.CLONES_AT_ONCE):
+            batch = names[start : start + database.CLONES_AT_ONCE]
             await asyncio.gather(
                 *(database.create_database(database_server, name, template=database_template) for name in batch)
             )
