@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from workshop import grading
 from workshop.authoring.build import MarkerError, parse_regions, solved, starter
 
 SOURCE = '''def total(a: int, b: int) -> int:
@@ -41,6 +42,106 @@ def test_a_region_spanning_the_whole_file_means_the_learner_creates_it() -> None
     assert starter(Path("app/core/__init__.py"), text, "00") is None
 
 
+PASS_THROUGH = '''class Settings:
+    def defaults(self, data: dict[str, object]) -> dict[str, object]:
+        """Fill the defaults."""
+        ### BEGIN SOLUTION default debug to True in development only (step 5)
+        ### STUB return data
+        data.setdefault("debug", True)
+        return data
+        ### END SOLUTION
+'''
+
+
+def test_a_region_with_a_stub_line_gets_that_code_under_its_todo_line_instead_of_a_raise() -> None:
+    text = starter(Path("app/x.py"), PASS_THROUGH, "01")
+    assert text is not None
+    assert text.endswith(
+        '''        """Fill the defaults."""
+        # TODO Lesson 01: default debug to True in development only (step 5)
+        return data
+'''
+    ), text
+    assert "NotImplementedError" not in text and "STUB" not in text and "setdefault" not in text
+    namespace: dict[str, object] = {}
+    exec(compile(text, "x.py", "exec"), namespace)
+    assert namespace["Settings"]().defaults({"a": 1}) == {"a": 1}  # type: ignore[operator]
+
+
+def test_the_solution_and_a_written_region_drop_the_stub_lines() -> None:
+    expected = PASS_THROUGH.replace(
+        "        ### BEGIN SOLUTION default debug to True in development only (step 5)\n", ""
+    )
+    expected = expected.replace("        ### STUB return data\n", "").replace("        ### END SOLUTION\n", "")
+    assert solved(Path("app/x.py"), PASS_THROUGH) == expected
+    assert starter(Path("app/x.py"), PASS_THROUGH, "01", done=lambda region: True) == expected
+
+
+def test_stub_lines_keep_their_indentation_and_a_bare_stub_leaves_the_todo_line_alone() -> None:
+    text = """class Account:
+    id = 1
+
+    ### BEGIN SOLUTION link the entries (step 4)
+    ### STUB
+    entries = []
+    ### END SOLUTION
+
+    def total(self, x: int) -> int:
+        ### BEGIN SOLUTION add them up (step 5)
+        ### STUB if x:
+        ### STUB     return x
+        ### STUB return 0
+        return sum(self.entries) + x
+        ### END SOLUTION
+"""
+    assert (
+        starter(Path("app/x.py"), text, "03")
+        == """class Account:
+    id = 1
+
+    # TODO Lesson 03: link the entries (step 4)
+
+    def total(self, x: int) -> int:
+        # TODO Lesson 03: add them up (step 5)
+        if x:
+            return x
+        return 0
+"""
+    )
+    ini = (
+        "[alembic]\n# BEGIN SOLUTION point at the scripts (step 5)\n# STUB script_location = TODO\n"
+        "script_location = x\n# END SOLUTION\n"
+    )
+    assert starter(Path("alembic.ini"), ini, "03") == (
+        "[alembic]\n# TODO Lesson 03: point at the scripts (step 5)\nscript_location = TODO\n"
+    )
+
+
+def test_a_stub_that_leaves_no_valid_python_is_a_marker_error() -> None:
+    text = (
+        "def f() -> int:\n    ### BEGIN SOLUTION return one (step 2)\n    ### STUB\n"
+        "    return 1\n    ### END SOLUTION\n"
+    )  # the starter: `def f() -> int:` with a comment for its body
+    with pytest.raises(MarkerError, match=r"^app/x\.py: .*not valid Python"):
+        starter(Path("app/x.py"), text, "02")
+
+
+def test_stubs_left_finds_the_todo_line_of_a_stub_that_does_not_raise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = starter(Path("app/x.py"), PASS_THROUGH, "01")
+    assert text is not None
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "x.py").write_text(text, encoding="utf-8")
+    (tmp_path / "Dockerfile").write_text("# TODO Lesson 01: not Python, not a stub of a Python file\n")
+    monkeypatch.setitem(grading.CURRENT, "folder", tmp_path)
+    assert grading.stubs_left(["app", "Dockerfile"]) == ["app/x.py:4"]
+    assert grading.stubs_left(["app"], through=4) == []  # a stub of step 5 waits for step 5
+    assert grading.stubs_left(["app"], through=5) == ["app/x.py:4"]
+    (tmp_path / "app" / "x.py").write_text(solved(Path("app/x.py"), PASS_THROUGH), encoding="utf-8")
+    assert grading.stubs_left(["app"]) == []
+
+
 @pytest.mark.parametrize(
     ("name", "text", "line", "words"),
     [
@@ -49,6 +150,8 @@ def test_a_region_spanning_the_whole_file_means_the_learner_creates_it() -> None
         ("a.py", "x = 1\n### END SOLUTION\n", 2, "without a BEGIN"),
         ("a.py", "### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n", 1, "teaching message"),
         ("notes.rst", "text\n.. BEGIN SOLUTION fill in\n", 2, "file type"),
+        ("a.py", "x = 1\n### STUB return x\n", 2, "STUB outside a region"),
+        ("a.py", "### BEGIN SOLUTION a\nx = 1\n### STUB x = 0\n### END SOLUTION\n", 3, "STUB after the region's code"),
     ],
 )
 def test_a_marker_error_names_file_and_line(name: str, text: str, line: int, words: str) -> None:

@@ -208,6 +208,9 @@ def classify(error: BaseException, *, expected: str | None = None, step: int | N
 
 
 _STUB = re.compile(r"raise NotImplementedError\(\s*[\"']Lesson \d{2}:")
+# A stub that does something instead of raising (`### STUB return data` in solutions/): the generator
+# writes its teaching message on the line above, as a comment that only a finished file has lost.
+_TODO_STUB = re.compile(r"^\s*# TODO Lesson \d{2}:")
 
 
 def first_step(message: str) -> int | None:
@@ -217,16 +220,19 @@ def first_step(message: str) -> int | None:
 
 
 def stubs_left(paths: list[str], through: int | None = None) -> list[str]:
-    """`app/x.py:12` for every stub of the workshop still in these folders or files of the lesson;
-    with `through`, only the stubs of steps 1 to `through` (a stub that names no step always counts)."""
+    """`app/x.py:12` for every stub of the workshop still in these folders or files of the lesson: its
+    `raise NotImplementedError("Lesson NN: …")`, or in a Python file the `# TODO Lesson NN: …` line above a
+    stub that does not raise; with `through`, only the stubs of steps 1 to `through` (a stub that names no
+    step always counts)."""
     base = folder()
     found = []
     for relative in paths:
         target = base / relative
         files = sorted(target.rglob("*.py")) if target.is_dir() else [target] if target.is_file() else []
         for path in files:
+            python = path.suffix == ".py"
             for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-                if not _STUB.search(line):
+                if not (_STUB.search(line) or (python and _TODO_STUB.match(line))):
                     continue
                 step = first_step(line)
                 if through is None or step is None or step <= through:
@@ -240,6 +246,7 @@ def require_finished(paths: list[str], what: str, step: int) -> None:
     left = stubs_left(paths, through=step)
     if left:
         raise LessonError(
-            f"Lesson {lesson()}: {what} once it is written, and {len(left)} stub(s) still raise "
-            f"NotImplementedError (first: lessons/{lesson()}/{left[0]}) (step {step})"
+            f"Lesson {lesson()}: {what} once it is written, and {len(left)} stub(s) are still there (a "
+            f"`raise NotImplementedError`, or a `# TODO Lesson {lesson()}` line to delete once its code is written; "
+            f"first: lessons/{lesson()}/{left[0]}) (step {step})"
         )

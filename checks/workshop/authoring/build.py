@@ -12,6 +12,29 @@ between markers in the file's own comment syntax::
   replaced by `raise NotImplementedError("Lesson NN: <message>")` and each region of another
   file type by a `TODO Lesson NN: <message>` comment;
 * a region that spans a whole file means "the learner creates this file": the starter omits it.
+
+A region whose code runs on every call of something earlier steps need (a validator that every
+`Settings()` runs, the class body that makes a model importable) says what its stub does instead of
+raising, in `STUB` lines right after its BEGIN line::
+
+    ### BEGIN SOLUTION default debug to True in development only (step 5)
+    ### STUB return data
+    ...reference code...
+    ### END SOLUTION
+
+The starter gets the teaching message as a comment, with the stub's code below it::
+
+    # TODO Lesson 01: default debug to True in development only (step 5)
+    return data
+
+* each `STUB` line is one line of the stub's code, at the marker's indentation (the text after
+  `STUB ` is kept as written, so a line can indent further than the first);
+* `STUB` alone adds no code: the starter keeps the TODO comment only (where Python needs no
+  statement, as in a class body that has others);
+* the finished file drops the STUB lines with the markers; a Python starter that does not compile
+  is a MarkerError;
+* `grading.stubs_left` finds such a stub by its `# TODO Lesson NN:` line, as it finds the others by
+  their NotImplementedError: the learner deletes the TODO line when writing the code.
 """
 
 from __future__ import annotations
@@ -62,6 +85,13 @@ class Region:
     end: int  # 0-based index of the END line
     indent: str
     message: str
+    # The code of its STUB lines, one item a line ("" for a bare STUB); None: the stub raises.
+    stub: tuple[str, ...] | None = None
+
+    @property
+    def code(self) -> int:
+        """0-based index of the region's first line of code, after its BEGIN and STUB lines."""
+        return self.begin + 1 + len(self.stub or ())
 
 
 def parse_regions(path: Path, text: str) -> list[Region]:
@@ -77,10 +107,24 @@ def parse_regions(path: Path, text: str) -> list[Region]:
                 )
         return []
     begin_marker, end_marker = f"{prefix} BEGIN SOLUTION", f"{prefix} END SOLUTION"
+    stub_marker = f"{prefix} STUB"
     regions: list[Region] = []
     open_at: int | None = None
+    stub: list[str] | None = None  # the STUB lines of the open region, while they come right after BEGIN
     for index, line in enumerate(lines):
         stripped = line.strip()
+        if stripped == stub_marker or stripped.startswith(stub_marker + " "):
+            if open_at is None:
+                raise MarkerError(
+                    f"{path}:{index + 1}: STUB outside a region; put it right after `{begin_marker} <message>`"
+                )
+            if index != open_at + 1 + len(stub or []):
+                raise MarkerError(
+                    f"{path}:{index + 1}: STUB after the region's code; every STUB line goes right after the "
+                    f"BEGIN SOLUTION of line {open_at + 1}"
+                )
+            stub = [*(stub or []), stripped[len(stub_marker) + 1 :]]
+            continue
         if stripped.startswith(begin_marker):
             if open_at is not None:
                 raise MarkerError(
@@ -93,14 +137,14 @@ def parse_regions(path: Path, text: str) -> list[Region]:
                     f"{path}:{index + 1}: BEGIN SOLUTION needs a teaching message, "
                     f"e.g. `{begin_marker} implement get_settings() with a cache`"
                 )
-            open_at = index
+            open_at, stub = index, None
         elif stripped.startswith(end_marker):
             if open_at is None:
                 raise MarkerError(f"{path}:{index + 1}: END SOLUTION without a BEGIN SOLUTION")
             begin_line = lines[open_at]
             indent = begin_line[: len(begin_line) - len(begin_line.lstrip())]
             message = begin_line.strip()[len(begin_marker) :].strip()
-            regions.append(Region(open_at, index, indent, message))
+            regions.append(Region(open_at, index, indent, message, None if stub is None else tuple(stub)))
             open_at = None
         elif _ANY_MARKER.search(line) and stripped.startswith(prefix[0]):
             raise MarkerError(
@@ -112,20 +156,23 @@ def parse_regions(path: Path, text: str) -> list[Region]:
 
 
 def _spans_whole_file(lines: list[str], region: Region) -> bool:
-    return not any(line.strip() for line in lines[: region.begin] + lines[region.end + 1 :])
+    return region.stub is None and not any(line.strip() for line in lines[: region.begin] + lines[region.end + 1 :])
 
 
-def _stub(path: Path, region: Region, lesson: str) -> str:
+def _stub(path: Path, region: Region, lesson: str) -> list[str]:
     text = f"Lesson {lesson}: {region.message}"
+    if region.stub is not None:  # the teaching message as a TODO comment, then the code the region says
+        todo = f"{region.indent}{'#' if path.suffix == '.py' else comment_prefix(path)} TODO {text}"
+        return [todo, *(f"{region.indent}{code}" for code in region.stub if code.strip())]
     if path.suffix == ".py":
-        return f"{region.indent}raise NotImplementedError({json.dumps(text, ensure_ascii=False)})"
-    return f"{region.indent}{comment_prefix(path)} TODO {text}"
+        return [f"{region.indent}raise NotImplementedError({json.dumps(text, ensure_ascii=False)})"]
+    return [f"{region.indent}{comment_prefix(path)} TODO {text}"]
 
 
 def solved(path: Path, text: str) -> str:
-    """The finished file: markers removed, code kept."""
+    """The finished file: markers (and STUB lines) removed, code kept."""
     regions = parse_regions(path, text)
-    marker_lines = {r.begin for r in regions} | {r.end for r in regions}
+    marker_lines = {index for r in regions for index in (*range(r.begin, r.code), r.end)}
     lines = text.splitlines(keepends=True)
     return "".join(line for index, line in enumerate(lines) if index not in marker_lines)
 
@@ -150,12 +197,21 @@ def starter(path: Path, text: str, lesson: str, done: Callable[[Region], bool] |
     for region in regions:
         out.extend(lines[cursor : region.begin])
         if done is not None and done(region):
-            out.extend(lines[region.begin + 1 : region.end])
+            out.extend(lines[region.code : region.end])
         else:
-            out.append(_stub(path, region, lesson))
+            out.extend(_stub(path, region, lesson))
         cursor = region.end + 1
     out.extend(lines[cursor:])
-    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+    result = "\n".join(out) + ("\n" if text.endswith("\n") else "")
+    if path.suffix == ".py" and any(region.stub is not None for region in regions):
+        try:
+            compile(result, str(path), "exec", dont_inherit=True)
+        except SyntaxError as error:
+            raise MarkerError(
+                f"{path}: with its STUB code the starter is not valid Python ({error.msg}, line {error.lineno} "
+                "of the starter); give the region a STUB line of code, `pass` say"
+            ) from None
+    return result
 
 
 def _solution_sources(number: str) -> dict[Path, tuple[Path, str]]:

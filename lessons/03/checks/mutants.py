@@ -73,14 +73,6 @@ MUTANTS = [
         says="naming convention",
         why="PostgreSQL then invents the names, and a later migration cannot know what to drop",
     ),
-    Mutant(
-        "check-constraint-without-a-name",
-        find='CheckConstraint("amount <> 0", name="amount_not_zero")',
-        replace='CheckConstraint("amount <> 0")',
-        killed_by=["test_the_naming_convention_names_every_constraint"],
-        says="name=",
-        why="an unnamed CHECK cannot follow the ck_ convention: SQLAlchemy refuses to build its DDL",
-    ),
     # --- step 3: Account -------------------------------------------------------------------------
     Mutant(
         "balance-as-numeric",
@@ -139,6 +131,7 @@ MUTANTS = [
         says="balance 0",
         why="a new account (balance 0) and a transfer of a whole balance would both be refused",
     ),
+    # --- step 4: Entry ---------------------------------------------------------------------------
     Mutant(
         "entries-load-lazily",
         find='    entries: Mapped[list["Entry"]] = relationship(back_populates="account", lazy="raise")\n',
@@ -147,7 +140,32 @@ MUTANTS = [
         says='lazy="raise"',
         why="account.entries runs a hidden query: MissingGreenlet at some random line under asyncio",
     ),
-    # --- step 4: Entry ---------------------------------------------------------------------------
+    Mutant(
+        "check-constraint-without-a-name",
+        find='CheckConstraint("amount <> 0", name="amount_not_zero")',
+        replace='CheckConstraint("amount <> 0")',
+        killed_by=["test_entries_has_the_columns_of_the_contract"],
+        says="name=",
+        why="an unnamed CHECK cannot follow the ck_ convention: SQLAlchemy refuses to build its DDL",
+    ),
+    Mutant(
+        "transfer-id-without-index",
+        find="    transfer_id: Mapped[uuid.UUID | None] = mapped_column(index=True)\n",
+        replace="    transfer_id: Mapped[uuid.UUID | None]\n",
+        killed_by=["test_entries_has_the_columns_of_the_contract"],
+        says="ix_entries_transfer_id",
+        why="finding both entries of a transfer scans the whole table",
+    ),
+    Mutant(
+        "check-named-in-full-by-hand",
+        find='CheckConstraint("balance >= 0", name="balance_not_negative")',
+        replace='CheckConstraint("balance >= 0", name="ck_accounts_balance_not_negative")',
+        path=ACCOUNT,
+        killed_by=["test_the_models_rules_accept_and_refuse_the_right_rows"],
+        says="not by ck_accounts_balance_not_negative",
+        why="the convention adds ck_accounts_ again: the model's constraint is ck_accounts_ck_accounts_…, not the "
+        "migration's, and a later migration drops the wrong name",
+    ),
     Mutant(
         "account-loads-lazily",
         find='    account: Mapped["Account"] = relationship(back_populates="entries", lazy="raise")\n',

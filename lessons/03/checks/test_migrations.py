@@ -1,7 +1,9 @@
 """Lesson 03 checks, steps 5-6: Alembic's configuration, the async env.py, and the first migration.
 
 Alembic runs in-process on your alembic.ini and migrations/, against databases of the checks'
-own: an empty one, or a copy of the database `alembic upgrade head` built for this run.
+own: an empty one, or a copy of the database `alembic upgrade head` built for this run. The checks
+of env.py (step 5) run it on a copy of migrations/ whose versions/ holds revisions of their own, so
+they pass before your first migration (step 6) is written.
 """
 
 import ast
@@ -26,6 +28,60 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, create_async_e
 from workshop.grading import folder, load
 
 AlembicOn = Callable[..., Any]  # conftest.alembic_on: alembic_on(url, folder=…) → Alembic
+
+FIRST_REVISION = '''"""The checks' own first revision: one table, so that env.py is checked without your migration."""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9990"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("probe", sa.Column("id", sa.Integer(), primary_key=True))
+
+
+def downgrade() -> None:
+    op.drop_table("probe")
+'''
+
+MODELS_REVISION = '''"""The checks' own first revision: the tables of your models exactly (create_all), so that `alembic
+check` has nothing to report but what a later revision changes."""
+
+from alembic import op
+
+revision = "9990"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    from app.models import Base
+
+    Base.metadata.create_all(op.get_bind())
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def copy_with_revisions(tmp_path: Path, revisions: dict[str, str]) -> Path:
+    """A copy of the lesson's alembic.ini and migrations/ whose versions/ holds only `revisions` (file name → text)."""
+    copy = tmp_path / "lesson"
+    shutil.copytree(
+        folder() / "migrations", copy / "migrations", ignore=shutil.ignore_patterns("__pycache__", "versions")
+    )
+    shutil.copy(folder() / "alembic.ini", copy / "alembic.ini")
+    (copy / "migrations" / "versions").mkdir()
+    for name, source in revisions.items():
+        (copy / "migrations" / "versions" / name).write_text(source, encoding="utf-8")
+    return copy
+
 
 BROKEN_REVISION = '''"""A deliberately broken revision: it creates a table, then fails."""
 
@@ -144,12 +200,8 @@ def downgrade() -> None:
 @pytest.mark.step(5)
 async def test_offline_mode_prints_the_sql_of_the_migrations(alembic_on: AlembicOn, tmp_path: Path) -> None:
     """Hint: `alembic upgrade head --sql` runs run_migrations_offline(): configure with url= and literal_binds=True."""
-    copy = tmp_path / "lesson"
-    shutil.copytree(folder() / "migrations", copy / "migrations", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(folder() / "alembic.ini", copy / "alembic.ini")
-    head = alembic_on(unreachable_url()).head()
-    (copy / "migrations" / "versions" / "9997_data_change.py").write_text(
-        DATA_REVISION.format(head=head), encoding="utf-8"
+    copy = copy_with_revisions(
+        tmp_path, {"9990_probe.py": FIRST_REVISION, "9997_data_change.py": DATA_REVISION.format(head="9990")}
     )
     alembic = alembic_on(unreachable_url(), folder=copy)  # offline: never connects
     output = io.StringIO()
@@ -166,9 +218,9 @@ async def test_offline_mode_prints_the_sql_of_the_migrations(alembic_on: Alembic
         "Lesson 03: `alembic upgrade head --sql` printed no SQL; run the migrations inside "
         "context.begin_transaction() in run_migrations_offline() (step 5)"
     )
-    assert "CREATE TABLE accounts" in sql and "CREATE TABLE entries" in sql, (
-        "Lesson 03: the SQL of `alembic upgrade head --sql` creates no accounts and entries tables; "
-        "write upgrade() of the first migration (step 6)"
+    assert "CREATE TABLE probe" in sql, (
+        "Lesson 03: the SQL of `alembic upgrade head --sql` holds no SQL of the revisions; run them with "
+        "context.run_migrations() in run_migrations_offline() (step 5)"
     )
     update = next((line for line in sql.splitlines() if line.startswith("UPDATE accounts")), "")
     assert "'EUR'" in update and "'DEM'" in update, (
@@ -180,19 +232,19 @@ async def test_offline_mode_prints_the_sql_of_the_migrations(alembic_on: Alembic
 
 @pytest.mark.step(5)
 async def test_upgrade_head_on_an_empty_database_records_the_head_revision(
-    alembic_on: AlembicOn, empty_database_url: str
+    alembic_on: AlembicOn, empty_database_url: str, tmp_path: Path
 ) -> None:
     """Hint: env.py reads the URL from get_settings() and runs the migrations through `connection.run_sync`."""
-    alembic = alembic_on(empty_database_url)
+    alembic = alembic_on(empty_database_url, folder=copy_with_revisions(tmp_path, {"9990_probe.py": FIRST_REVISION}))
     await alembic.upgrade("head")
     tables, versions = await state(empty_database_url)
     assert tables, (
         "Lesson 03: `alembic upgrade head` ran but left the database empty: nothing was committed. Run the "
         "migrations inside `with context.begin_transaction():` in do_run_migrations() (step 5)"
     )
-    assert {"accounts", "entries"} <= tables, (
-        f"Lesson 03: after `alembic upgrade head` the database has the tables {sorted(tables)}; "
-        "upgrade() should create accounts and entries (step 6)"
+    assert "probe" in tables, (
+        f"Lesson 03: after `alembic upgrade head` the database has the tables {sorted(tables)}, but not the table "
+        "probe its only revision creates: run them with context.run_migrations() in do_run_migrations() (step 5)"
     )
     head = alembic.head()
     assert versions == [head], (
@@ -291,17 +343,15 @@ async def test_a_failing_migration_names_its_file_and_changes_nothing(
     alembic_on: AlembicOn, empty_database_url: str, tmp_path: Path
 ) -> None:
     """Hint: `with context.begin_transaction(): context.run_migrations()` — PostgreSQL can roll back DDL."""
-    copy = tmp_path / "lesson"
-    shutil.copytree(folder() / "migrations", copy / "migrations", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(folder() / "alembic.ini", copy / "alembic.ini")
-    alembic = alembic_on(empty_database_url)
+    copy = copy_with_revisions(tmp_path, {"9990_probe.py": FIRST_REVISION})
+    alembic = alembic_on(empty_database_url, folder=copy)
     await alembic.upgrade("head")
     head = alembic.head()
     broken = copy / "migrations" / "versions" / "9999_broken.py"
     broken.write_text(BROKEN_REVISION.format(head=head), encoding="utf-8")
 
     try:
-        await alembic_on(empty_database_url, folder=copy).upgrade("head")
+        await alembic.upgrade("head")
     except DBAPIError as error:
         story = "".join(traceback.format_exception(error))
         assert broken.name in story, (
@@ -381,12 +431,10 @@ async def test_alembic_check_notices_a_column_whose_type_differs(
     alembic_on: AlembicOn, empty_database_url: str, tmp_path: Path
 ) -> None:
     """Hint: autogenerate compares column types only when context.configure(...) is told to."""
-    copy = tmp_path / "lesson"
-    shutil.copytree(folder() / "migrations", copy / "migrations", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(folder() / "alembic.ini", copy / "alembic.ini")
-    head = alembic_on(empty_database_url).head()
-    changed = copy / "migrations" / "versions" / "9998_widen_owner.py"
-    changed.write_text(CHANGED_TYPE_REVISION.format(head=head), encoding="utf-8")
+    copy = copy_with_revisions(
+        tmp_path,
+        {"9990_models.py": MODELS_REVISION, "9998_widen_owner.py": CHANGED_TYPE_REVISION.format(head="9990")},
+    )
     alembic = alembic_on(empty_database_url, folder=copy)
     await alembic.upgrade("head")
     error = await alembic.online("check", alembic_check)

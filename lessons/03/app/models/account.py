@@ -16,7 +16,10 @@ if TYPE_CHECKING:
 class Account(Base):
     __tablename__ = "accounts"
 
-    raise NotImplementedError("Lesson 03: declare the columns and CHECK constraints of accounts (step 3)")
+    # TODO Lesson 03: declare the other columns of accounts and its CHECK constraints (step 3)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
+
+    # TODO Lesson 03: link Account to its entries: a relationship with back_populates and lazy="raise" (step 4)
 
     def __repr__(self) -> str:
         return f"Account(id={self.id}, owner={self.owner!r}, balance={self.balance} {self.currency})"

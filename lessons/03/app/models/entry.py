@@ -16,4 +16,5 @@ if TYPE_CHECKING:
 class Entry(Base):
     __tablename__ = "entries"
 
-    raise NotImplementedError("Lesson 03: declare the columns of entries: a non-zero amount, the account, the transfer id (step 4)")
+    # TODO Lesson 03: declare the other columns of entries (a non-zero amount, the account, the transfer id) and the relationship back to Account (step 4)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     def database_url_is_async_postgres(cls, value: str) -> str:
         """Refuse a URL SQLAlchemy cannot read, or one for another database or driver."""
         ### BEGIN SOLUTION parse the URL with sqlalchemy.engine.make_url and require postgresql+asyncpg (step 4)
+        ### STUB return value
         try:
             url = make_url(value)
         except ArgumentError as error:
@@ -76,6 +77,7 @@ class Settings(BaseSettings):
     def environment_defaults(cls, data: Any) -> Any:
         """Fill the defaults that depend on the environment; an explicit value always wins."""
         ### BEGIN SOLUTION default debug to True in development only (step 5)
+        ### STUB return data
         if isinstance(data, dict):
             environment = str(data.get("environment", Environment.DEVELOPMENT))
             data.setdefault("debug", environment == Environment.DEVELOPMENT)
@@ -86,6 +88,7 @@ class Settings(BaseSettings):
     def refuse_default_secret_outside_development(self) -> Self:
         """A service started outside development with the well-known default secret is a leak."""
         ### BEGIN SOLUTION raise ValueError when secret_key is the default outside development (step 5)
+        ### STUB return self
         if (
             self.environment is not Environment.DEVELOPMENT
             and self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 class Account(Base):
     __tablename__ = "accounts"
 
-    ### BEGIN SOLUTION declare the columns and CHECK constraints of accounts (step 3)
+    ### BEGIN SOLUTION declare the other columns of accounts and its CHECK constraints (step 3)
+    ### STUB id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
     __table_args__ = (
         CheckConstraint("balance >= 0", name="balance_not_negative"),
         CheckConstraint("char_length(currency) = 3", name="currency_is_iso_code"),
@@ -27,7 +28,10 @@ class Account(Base):
     currency: Mapped[str] = mapped_column(String(3))
     balance: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    ### END SOLUTION
 
+    ### BEGIN SOLUTION link Account to its entries: a relationship with back_populates and lazy="raise" (step 4)
+    ### STUB
     # lazy="raise": touching account.entries without selectinload() is an error, not a hidden query.
     entries: Mapped[list["Entry"]] = relationship(back_populates="account", lazy="raise")
     ### END SOLUTION

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 class Entry(Base):
     __tablename__ = "entries"
 
-    ### BEGIN SOLUTION declare the columns of entries: a non-zero amount, the account, the transfer id (step 4)
+    ### BEGIN SOLUTION declare the other columns of entries (a non-zero amount, the account, the transfer id) and the relationship back to Account (step 4)
+    ### STUB id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
     __table_args__ = (CheckConstraint("amount <> 0", name="amount_not_zero"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
