@@ -185,7 +185,9 @@ def error_code(response: httpx.Response) -> object:
 
 def expect_error(response: httpx.Response, status: int, code: str, what: str, hint: str = "") -> None:
     """A teaching assertion: `what` answered `status` with the error body carrying `code`; `hint` says where to look."""
-    wanted = f'with {{"error": {{"code": "{code}", …}}}}' + (f": {hint}" if hint else "")
+    # The hint says where the error comes from; when it came, with only its status wrong, it would mislead.
+    came = error_code(response) == code
+    wanted = f'with {{"error": {{"code": "{code}", …}}}}' + (f": {hint}" if hint and not came else "")
     expect_status(response, status, what, 5, wanted)
     found = error_code(response)
     if found != code:

@@ -349,6 +349,37 @@ STEP_3 = [
         why="a layer break: the route now owns a session and builds its own service",
     ),
     Mutant(
+        "statement-route-takes-the-session",
+        find=(
+            "    account_id: uuid.UUID, accounts: AccountServiceDep, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0\n"
+            ") -> Page[EntryRead]:\n"
+        ),
+        replace=(
+            "    account_id: uuid.UUID,\n"
+            "    accounts: AccountServiceDep,\n"
+            "    session: SessionDep,\n"
+            "    limit: Limit = DEFAULT_LIMIT,\n"
+            "    offset: Offset = 0,\n"
+            ") -> Page[EntryRead]:\n"
+        ),
+        also=[
+            Edit(
+                "    found = await accounts.statement(account_id, limit=limit, offset=offset)\n",
+                "    found = await EntryRepository(session).for_account(account_id, limit=limit, offset=offset)\n",
+                ACCOUNTS_ROUTER,
+            ),
+            Edit(
+                "from app.dependencies.services import AccountServiceDep\n",
+                "from app.crud import EntryRepository\nfrom app.dependencies.services import AccountServiceDep\n"
+                "from app.dependencies.session import SessionDep\n",
+                ACCOUNTS_ROUTER,
+            ),
+        ],
+        killed_by=["test_the_account_routes_return_read_models_not_the_services_objects"],
+        says="a parameter the given route does not have",
+        why="a layer jump in the route's signature: it reads the table itself, and an unknown account answers 200 []",
+    ),
+    Mutant(
         "router-imports-models",
         find=GET_ACCOUNT_BODY,
         replace=(
@@ -538,7 +569,7 @@ STEP_4 = [
         find=REPLAY_HEADER,
         replace="    response.headers[REPLAYED_HEADER] = str(result.replayed).lower()\n",
         killed_by=["test_a_replayed_transfer_says_so_in_a_header"],
-        says="only a replay may",
+        says="only a replay carries the header",
         why="a header present on every transfer says nothing; clients check its presence",
     ),
     Mutant(

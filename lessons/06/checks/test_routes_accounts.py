@@ -3,6 +3,7 @@
 Each check opens its own accounts over HTTP; the database is rolled back when the check ends.
 """
 
+import inspect
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -155,9 +156,13 @@ async def test_a_commit_that_fails_is_never_answered_with_2xx(app_env: str, monk
     for error in errors:
         if not isinstance(error, CommitRefused):
             raise error  # not the commit: something else broke first (a stub, or a bug)
-    assert errors, (
+    assert errors or not response.is_success, (
         f"Lesson 06: POST /api/v1/accounts answered {response.status_code} but never committed: the account it "
         "answered was never stored. Open it with the service, built on the request's session: SessionDep (step 3)"
+    )
+    assert errors, (
+        f"Lesson 06: POST /api/v1/accounts answered {response.status_code} {response.text[:200]} before anything "
+        "reached a commit; this check needs the route to open the account first (step 3)"
     )
     assert not response.is_success, (
         f"Lesson 06: the commit failed, yet the client was told {response.status_code}: the commit ran after "
@@ -197,6 +202,16 @@ class ServiceStandIn:
         return [self.entry]
 
 
+# Each account route's parameters as given: the check below calls the routes with exactly these.
+GIVEN_PARAMETERS = {
+    "open_account": ("body", "accounts"),
+    "list_accounts": ("accounts", "limit", "offset"),
+    "get_account": ("account_id", "accounts"),
+    "deposit": ("account_id", "body", "accounts"),
+    "statement": ("account_id", "accounts", "limit", "offset"),
+}
+
+
 async def test_the_account_routes_return_read_models_not_the_services_objects() -> None:
     """Hint: a route's answer is its DTO, built from what the service returned; the annotation promises it."""
     routes = load("app.routers.v1.accounts")
@@ -220,6 +235,13 @@ async def test_the_account_routes_return_read_models_not_the_services_objects() 
         ),
     }
     for name, (call, dto) in calls.items():
+        signature = inspect.signature(getattr(routes, name))
+        unknown = [parameter for parameter in signature.parameters if parameter not in GIVEN_PARAMETERS[name]]
+        assert not unknown, (
+            f"Lesson 06: {name}() in app/routers/v1/accounts.py takes {', '.join(unknown)}, a parameter the given "
+            f"route does not have ({', '.join(GIVEN_PARAMETERS[name])}). A route gets the request's data and its "
+            "service, `accounts: AccountServiceDep`; the session and the repositories stay behind the service (step 3)"
+        )
         answer = await call()
         if name not in ("list_accounts", "statement"):
             got = None if isinstance(answer, dto) else type(answer).__name__

@@ -92,7 +92,9 @@ async def test_a_replayed_transfer_says_so_in_a_header(ledger: Ledger) -> None:
     expect_status(first, 201, "the first transfer with an Idempotency-Key", 4, "with the transfer")
     expect_status(retry, 201, "the retry with the same Idempotency-Key", 4, "with the same transfer")
     assert "idempotent-replayed" not in first.headers, (
-        "Lesson 06: the first transfer with a new key says Idempotent-Replayed; only a replay may (step 4)"
+        f"Lesson 06: the first transfer with a new key says Idempotent-Replayed: "
+        f"{first.headers['idempotent-replayed']!r}; only a replay carries the header, a first transfer none at "
+        "all (step 4)"
     )
     assert retry.headers.get("idempotent-replayed") == "true", (
         f"Lesson 06: the replay answered {retry.status_code} without `Idempotent-Replayed: true`; set it when "

@@ -89,6 +89,7 @@ async def test_the_service_providers_are_async_functions(db_session: AsyncSessio
     does not need that hop."""
     services = load("app.dependencies.services")
     plain: list[str] = []
+    written_at = {"get_account_service": 3, "get_transfer_service": 4}  # the README's step for each provider
     for name, service in (("get_account_service", "AccountService"), ("get_transfer_service", "TransferService")):
         built = getattr(services, name)(db_session)
         if not inspect.isawaitable(built):
@@ -96,9 +97,11 @@ async def test_the_service_providers_are_async_functions(db_session: AsyncSessio
             continue
         built = await built
         assert type(built).__name__ == service, (
-            f"Lesson 06: {name}(session) returned {built!r}; expected a {service} on the request's session (step 4)"
+            f"Lesson 06: {name}(session) returned {built!r}; expected a {service} on the request's session "
+            f"(step {written_at[name]})"
         )
     assert not plain, (
         f"Lesson 06: {', '.join(plain)} in app/dependencies/services.py is a plain def: FastAPI runs it in a worker "
-        "thread on every request, a hop that costs more than the constructor it calls. Declare it async def (step 4)"
+        "thread on every request, a hop that costs more than the constructor it calls. Declare it async def "
+        f"(step {written_at[plain[0]]})"
     )
