@@ -719,8 +719,12 @@ def verify(
         list[str] | None,
         typer.Option("--mutant", help="run only this mutant (repeatable) and show what each check it names said"),
     ] = None,
+    steps: Annotated[
+        bool, typer.Option(help="prove the README's steps can be done in order (workshop.authoring.steps)")
+    ] = False,
 ) -> None:
     """Prove each starter fails for a lesson reason, each solution passes, and every mutant is killed."""
+    from workshop.authoring.steps import out_of_order
     from workshop.authoring.verify import prove
 
     if repeat < 1:
@@ -729,13 +733,18 @@ def verify(
         fail("--mutant needs a lesson: `uv run workshop verify 05 --mutant lock-for-share`.")
     chosen = [lesson(number)] if number else list(all_lessons())
     table = Table(title="workshop verify", title_justify="left")
-    for column in ("lesson", "starter", "solution", "mutants killed", "checks proven", "flakes"):
+    for column in ("lesson", "starter", "solution", "mutants killed", "checks proven", "flakes", "steps in order"):
         table.add_column(column)
     problems: list[str] = []
     for found in chosen:
         with console.status(f"lesson {found.number}…"):
             proof = prove(found, repeat=repeat, mutants=mutants, only=mutant)
         problems += [f"{found.number} {problem}" for problem in proof.problems]
+        disorder: list[str] = []
+        if steps and not mutant:
+            with console.status(f"lesson {found.number}: its steps in order…"):
+                disorder = out_of_order(found)
+            problems += [f"{found.number} steps: {problem}" for problem in disorder]
         starter, solution = proof.starter, proof.solutions[0]
         assert starter is not None
         mark = {True: "", False: " [red]✗[/red]"}
@@ -756,6 +765,7 @@ def verify(
             f"{killed}/{len(proof.mutants)}" + mark[killed == len(proof.mutants) > 0] if mutants else "-",
             f"{proven}/{len(proof.checks)}" + mark[proven == len(proof.checks)] if mutants else "-",
             str(proof.flakes),
+            ("yes" if not disorder else f"{len(disorder)} problem(s) [red]✗[/red]") if steps and not mutant else "-",
         )
     console.print(table)
     if mutant:  # a maintainer looking at one mutant: what each check it names said
