@@ -5,10 +5,11 @@
     uv run python checks/bench.py 05 --via check  # save → scorecard through `uv run workshop check 05`
     uv run python checks/bench.py all --via check # every lesson, one table
 
-Every command goes through `uv run`, as a learner types it. Rounds are interleaved so that a busy
-machine slows every side alike; the first round of each warms caches and is discarded. `--via check`
-times from the moment a file of the lesson is saved to the end of the scorecard, on a throwaway copy
-of the repository whose lesson is its reference solution (its own warm worker, stopped at the end).
+Every command goes through `uv run`, as a learner types it. Rounds of the lesson and of an empty run
+are interleaved so that a busy machine slows both alike; the first round of each warms caches and is
+discarded. `--via check` then times, READING seconds apart, from the moment a file of the lesson is
+saved to the end of the scorecard, on a throwaway copy of the repository whose lesson is its
+reference solution (its own warm worker, stopped at the end).
 Lesson 07 grades the learner's own suite: the bench grows the reference's to at least 50 tests
 (copies of its test modules), the size the grading is meant to handle in seconds.
 """
@@ -30,6 +31,7 @@ from workshop.lessons import REPO, Lesson, all_lessons, lesson
 
 TEST = re.compile(r"^\s*(?:async )?def test_", re.MULTILINE)
 SUITE_SIZE = 50  # tests in a learner's suite that lesson 07 grades in the bench
+READING = 2.0  # seconds between one scorecard and the next save: a learner reads it first
 COPIED = ("pyproject.toml", "uv.lock", "README.md", ".gitignore", ".gitattributes", "solutions", "lessons")
 
 
@@ -90,15 +92,18 @@ def measure(found: Lesson, rounds: int, via_check: bool) -> tuple[float, float, 
             for round_number in range(rounds + 1):
                 lesson_time = timed([*base, str(folder)], root, {0})
                 empty_time = timed([*base, str(empty)], root, {5})  # 5: pytest collected nothing, as intended
-                check_time = None
-                if checkout is not None and saved is not None:
-                    saved.write_text(saved.read_text())  # a save: the clock starts here
-                    check_time = timed(check, checkout, {0}, env)
-                if round_number:  # round 0 warms the caches (and starts the worker)
+                if round_number:  # round 0 warms the caches
                     plain.append(lesson_time)
                     nothing.append(empty_time)
-                    if check_time is not None:
-                        warm.append(check_time)
+            # The saves come after the plain runs, not between them: a plain run would take the spare
+            # databases the worker makes for the next save (workshop.database.make_spares).
+            for round_number in range(rounds + 1 if checkout is not None and saved is not None else 0):
+                assert checkout is not None and saved is not None
+                saved.write_text(saved.read_text())  # a save: the clock starts here
+                check_time = timed(check, checkout, {0}, env)
+                if round_number:  # round 0 starts the worker
+                    warm.append(check_time)
+                time.sleep(READING)
         finally:
             if checkout is not None:
                 subprocess.run(
