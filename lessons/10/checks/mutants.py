@@ -261,6 +261,22 @@ STEP_1 = [
     ),
 ]
 
+STEP_1 += [
+    Mutant(
+        "redis-client-not-on-app-state",
+        path=MAIN,
+        find="    app.state.redis = create_redis(settings)\n",
+        replace="",
+        also=[Edit("        await app.state.redis.aclose()\n", "", MAIN)],
+        killed_by=[
+            "test_two_requests_at_once_keep_their_own_ids",
+            "test_ready_answers_503_naming_redis_when_it_is_down",
+        ],
+        says="no attribute 'redis'",
+        why="the lifespan half written: every quote and every readiness probe is a 500 (AttributeError on app.state)",
+    ),
+]
+
 STEP_2 = [
     Mutant(
         "domain-errors-not-logged",
@@ -594,6 +610,15 @@ STEP_5 = [
         why="int() cuts toward zero: every half cent and more is lost, always to the client's cost",
     ),
     Mutant(
+        "pythons-round",
+        path=QUOTES,
+        find="    return int((Decimal(amount) * rate).quantize(Decimal(1), rounding=ROUNDING))\n",
+        replace="    return round(Decimal(amount) * rate)\n",
+        killed_by=["test_half_a_minor_unit_rounds_up[5-3]"],
+        says="half up",
+        why="round() of a Decimal rounds half to even: 2.5 cents become 2, not the 3 the API promises",
+    ),
+    Mutant(
         "malformed-answer-escapes",
         path=RATES,
         find=PARSE,
@@ -681,6 +706,34 @@ STEP_6 = [
         killed_by=["test_a_redis_that_hangs_means_slower_not_failing"],
         says="TimeoutError",
         why="a Redis that hangs instead of refusing makes every quote a 500, though the rate service is fine",
+    ),
+]
+
+STEP_6 += [
+    Mutant(
+        "every-error-is-rates-unavailable",
+        path=QUOTES,
+        find="        except RatesUnavailable as error:\n",
+        replace="        except Exception as error:\n",
+        also=[
+            Edit(
+                "from app.core.rates import RatesUnavailable, fetch_rate\n",
+                "from app.core.rates import fetch_rate\n",
+                QUOTES,
+            )
+        ],
+        killed_by=["test_a_bug_on_the_rate_path_is_a_500_not_rates_unavailable"],
+        says="except Exception",
+        why="a TypeError in the app's own code becomes a 503 'rates unavailable': no traceback, and clients retry a bug",
+    ),
+    Mutant(
+        "fetch-rate-retries-every-exception",
+        path=RATES,
+        find="        except httpx.TransportError:  # refused, reset, no such host\n",
+        replace="        except Exception:  # refused, reset, no such host, anything\n",
+        killed_by=["test_a_bug_on_the_rate_path_is_a_500_not_rates_unavailable"],
+        says="except Exception",
+        why="a bug in the call is retried as if the network had failed, then reported as the rate service being down",
     ),
 ]
 

@@ -223,6 +223,9 @@ async def test_two_requests_at_once_keep_their_own_ids(ledger: Any, rates: Any) 
 
         answers = await asyncio.gather(ask(first, 0), ask(second, 0.1))
         access = {line.get("request_id"): line for line in served.logs.access()}
+    for request_id, response in zip((first, second), answers, strict=True):
+        # A 500 is sent by Starlette's outermost middleware, outside yours: it never carries the id.
+        expect_status(response, 200, f"a quote sent while another ran (X-Request-ID {request_id})", 1)
     got = [response.headers.get("x-request-id") for response in answers]
     assert got == [first, second] and {first, second} <= set(access), (
         f"Lesson 10: two quotes ran at the same time with X-Request-IDs {first} and {second}; their responses "

@@ -9,6 +9,8 @@ import asyncio
 import io
 import re
 import sys
+import threading
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,9 +22,10 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
-from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from workshop import grading, migrations
 from workshop.grading import load
@@ -44,7 +47,25 @@ async def alembic_on(url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
                 "migrations/versions has no revisions 0004 and 0005: write the expand (0004) and the contract "
                 "(0005) (step 1)"
             )
-        yield run, engine
+
+        left: list[str] = []  # what the last `downgrade 0003` left of 0004's upgrade
+
+        async def checked(what: str, target: str) -> None:
+            try:
+                await run(what, target)
+            except grading.LessonError as error:
+                said = str(error).removeprefix("Lesson 11: ").removesuffix(" (step 1)")
+                if what == "upgrade" and "already exists" in said and left:
+                    raise lesson_error(
+                        f"{said}: the check had run `alembic downgrade 0003` just before, and it left accounts with "
+                        f"{', '.join(left)}. Each downgrade() drops all that its upgrade() made, the index "
+                        "included (step 1)"
+                    ) from None
+                raise
+            if what == "downgrade" and target == "0003":
+                left[:] = left_behind(await accounts_schema(engine))
+
+        yield checked, engine
 
 
 def revisions(config: Config) -> set[str]:
@@ -137,6 +158,12 @@ def shown(moment: datetime | None) -> str:
     return "NULL" if moment is None else moment.astimezone(UTC).isoformat(sep=" ")
 
 
+COLUMN_DEFAULT = (
+    "SELECT column_default FROM information_schema.columns "
+    "WHERE table_schema = current_schema() AND table_name = 'accounts' AND column_name = 'updated_at'"
+)
+
+
 async def test_the_backfill_sets_when_each_balance_last_changed(
     clean_env: Path, committed_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -174,9 +201,16 @@ async def test_the_backfill_commits_batch_by_batch(
         # Each row remembers the transaction that last wrote it (xmin): one per committed batch.
         transactions = await scalar(engine, "SELECT count(DISTINCT xmin::text) FROM accounts")
         unfilled = await scalar(engine, "SELECT count(*) FROM accounts WHERE updated_at IS NULL")
+        default = await scalar(engine, COLUMN_DEFAULT)
     assert unfilled == 0, (
         f"Lesson 11: after `alembic upgrade 0004` {unfilled} of {ROWS} accounts have no updated_at (step 1)"
     )
+    if transactions == 1 and default is not None:
+        raise lesson_error(
+            f"migration 0004 adds updated_at with a default ({default}): every existing account got it when the "
+            "column was added, so the backfill had nothing left to fill and wrote no batch. Add the column "
+            "nullable and without a default; the backfill fills it, batch by batch (step 1)"
+        )
     needed = -(-ROWS // LARGEST_BATCH)
     how = "one UPDATE, or every batch inside one transaction" if transactions == 1 else "batches too large"
     assert transactions >= needed, (
@@ -185,6 +219,106 @@ async def test_the_backfill_commits_batch_by_batch(
         f"Each row it touches stays locked until that transaction commits, so deposits and transfers wait on it. "
         f"Update at most {LARGEST_BATCH} rows per statement, each batch committed (step 1)"
     )
+
+
+PATIENCE = 8.0  # seconds the backfill may take, with one row held, before it counts as waiting for that row
+BACKFILL_UPDATE = re.compile(r"\s*UPDATE\s+accounts\b", re.IGNORECASE)
+
+
+class HeldRow:
+    """One account held locked by another transaction, as a transfer holds it (SELECT … FOR UPDATE), from the
+    backfill's first `UPDATE accounts` until the migration runs anything else, or the check lets it go."""
+
+    def __init__(self, engine: AsyncEngine, account: uuid.UUID) -> None:
+        self.engine, self.account = engine, account
+        self.loop = asyncio.get_running_loop()
+        self.loop_thread = threading.get_ident()  # the check's own statements run here; Alembic's in a worker
+        self.connection: AsyncConnection | None = None
+        self.pid: int | None = None
+        self.held_since: float | None = None
+        self.could_not_hold = False
+
+    async def hold(self) -> None:
+        connection = await self.engine.connect()
+        try:
+            await connection.begin()
+            # Backfill batches inside the migration's transaction keep ADD COLUMN's lock: not this check's to judge.
+            await connection.execute(text("SET LOCAL lock_timeout = '3s'"))
+            self.pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar()
+            await connection.execute(text("SELECT id FROM accounts WHERE id = :id FOR UPDATE"), {"id": self.account})
+        except DBAPIError:
+            self.could_not_hold = True
+            await connection.close()
+            return
+        self.connection, self.held_since = connection, time.monotonic()
+
+    async def let_go(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            await connection.rollback()
+            await connection.close()
+
+    def before_statement(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        """Every statement the migration sends (in Alembic's worker thread) passes here first."""
+        if threading.get_ident() == self.loop_thread:
+            return  # the check's own statements
+        if BACKFILL_UPDATE.match(statement):
+            if self.held_since is None and not self.could_not_hold:
+                asyncio.run_coroutine_threadsafe(self.hold(), self.loop).result(timeout=25)
+        elif self.connection is not None:  # the migration went on while the row was held: let it go
+            asyncio.run_coroutine_threadsafe(self.let_go(), self.loop).result(timeout=25)
+
+    async def waiting_on_it(self) -> list[str]:
+        """The statements another session runs blocked by the held row's transaction."""
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT left(query, 90) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"),
+                {"pid": self.pid},
+            )
+            return [" ".join(str(row[0]).split()) for row in rows]
+
+
+async def test_the_backfill_passes_over_rows_a_transfer_holds_locked(
+    clean_env: Path, committed_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hint: the batch's SELECT of rows still NULL skips the rows other transactions hold locked; 0005's UPDATE fills
+    what is left."""
+    async with alembic_on(committed_database_url, monkeypatch) as (run, engine):
+        await run("downgrade", "0003")
+        user_id = await add_user(engine)
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO accounts (id, owner, currency, balance, user_id) "
+                    "SELECT gen_random_uuid(), 'busy ' || n, 'EUR', 0, :user FROM generate_series(1, 6) AS n"
+                ),
+                {"user": user_id},
+            )
+        account = await scalar(engine, "SELECT id FROM accounts ORDER BY id OFFSET 2 LIMIT 1")
+        held = HeldRow(engine, account)
+        event.listen(Engine, "before_cursor_execute", held.before_statement)
+        try:
+            upgrade = asyncio.create_task(run("upgrade", "0004"))
+            while not upgrade.done():
+                await asyncio.wait({upgrade}, timeout=0.1)
+                if held.connection is not None and time.monotonic() - (held.held_since or 0) > PATIENCE:
+                    break
+            waiting = await held.waiting_on_it() if not upgrade.done() else []
+            stuck = not upgrade.done()
+            await held.let_go()
+            await upgrade
+        finally:
+            event.remove(Engine, "before_cursor_execute", held.before_statement)
+            await held.let_go()
+    if stuck:
+        blocked = f": `{waiting[0]}…` waited for its lock" if waiting else ""
+        raise lesson_error(
+            f"while another transaction held one account locked (SELECT … FOR UPDATE, as a transfer does until "
+            f"it commits), `alembic upgrade 0004` did not get past its backfill in {PATIENCE:.0f} s{blocked}. A "
+            "batch that waits for a row keeps every row it already updated locked: deposits and transfers queue "
+            "behind a migration that queues behind one transfer. Let each batch pass over the rows other "
+            "transactions hold (SKIP LOCKED); the contract (0005) fills what is left (step 1)"
+        )
 
 
 async def test_the_index_of_keyset_pages_is_built_concurrently_outside_a_transaction(
@@ -331,6 +465,15 @@ async def accounts_schema(engine: AsyncEngine) -> dict[str, str]:
     return described
 
 
+def left_behind(schema: dict[str, str]) -> list[str]:
+    """What of 0004's upgrade (the column, the index on (user_id, id)) a schema of accounts still has."""
+    return [
+        f"{key} ({value})"
+        for key, value in sorted(schema.items())
+        if "updated_at" in key or "updated_at" in value or value.replace(" ", "").endswith("(user_id,id)")
+    ]
+
+
 def differences(found: dict[str, str], expected: dict[str, str]) -> list[str]:
     """`column updated_at: …, default now() (expected …, no default)`, one per difference."""
     return [
@@ -349,11 +492,7 @@ async def test_each_downgrade_undoes_all_of_its_upgrade(
         contract_undone = await accounts_schema(engine)
         await run("downgrade", "0003")
         expand_undone = await accounts_schema(engine)
-        left = [
-            f"{key} ({value})"
-            for key, value in sorted(expand_undone.items())
-            if "updated_at" in key or "updated_at" in value or value.replace(" ", "").endswith("(user_id,id)")
-        ]
+        left = left_behind(expand_undone)
         assert not left, (
             f"Lesson 11: after `alembic downgrade 0003` accounts still has {', '.join(left)}: migration 0004's "
             "downgrade left behind what its upgrade created, and the next `alembic upgrade 0004` fails on it "
@@ -361,6 +500,14 @@ async def test_each_downgrade_undoes_all_of_its_upgrade(
         )
         await run("upgrade", "0004")
         expanded = await accounts_schema(engine)
+    column = expanded.get("column updated_at", "")
+    if not column.endswith(", NULL, no default"):
+        raise lesson_error(
+            f"after `alembic upgrade 0004` accounts has column updated_at: {column} (expected nullable, no default): "
+            "migration 0004's upgrade, the expand, adds it NOT NULL or with a default, which only the contract "
+            "(0005) may do; the downgrade of 0005 is not the one to blame, 0004's upgrade is. Add the column "
+            "nullable and without a default (step 1)"
+        )
     wrong = differences(contract_undone, expanded)
     assert not wrong, (
         f"Lesson 11: after `alembic downgrade 0004` accounts is not the table `alembic upgrade 0004` builds: "

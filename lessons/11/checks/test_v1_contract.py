@@ -4,8 +4,10 @@
 with every operation marked deprecated: paths, parameters, statuses and every schema they reach.
 """
 
+import itertools
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -46,6 +48,21 @@ def run_contract_test(folder: Path) -> runner.Done:
     return runner.run_pytest(args, cwd=folder, env=env, timeout=50)
 
 
+def failure_of(output: str, limit: int = 400) -> str:
+    """What a failed pytest run says first: the error of its first failure (its `E` lines up to pytest's own
+    comparison, which follows a message), else its summary lines; at most `limit` characters."""
+    lines = [line.rstrip() for line in output.splitlines()]
+    said = [line[1:].strip() for line in lines if line.startswith("E ") and line[1:].strip()]
+    if said and not said[0].startswith("assert "):
+        said = [said[0], *itertools.takewhile(lambda line: not line.startswith("assert "), said[1:])]
+    if not said:
+        said = [line for line in lines if line.startswith(("FAILED", "ERROR"))] or [output.strip()[-limit:]]
+    text = " / ".join(said)
+    totals = next((line.strip("= ") for line in reversed(lines) if re.search(r"\d+ (failed|error)", line)), "")
+    shown = text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return f"«{shown}»" + (f" ({totals})" if totals else "")
+
+
 @pytest.mark.workshop_timeout(60)
 def test_your_contract_test_passes_and_fails_when_v1_changes(tmp_path: Path) -> None:
     """Hint: tests/test_v1_contract.py compares v1's paths AND the schemas they reach with the committed snapshot."""
@@ -58,9 +75,9 @@ def test_your_contract_test_passes_and_fails_when_v1_changes(tmp_path: Path) -> 
     passed = run_contract_test(copy)
     if passed.returncode != 0:
         raise lesson_error(
-            f"`pytest {LEARNER_TEST}` fails on your app as it is, unchanged: {passed.output[-600:]} The snapshot "
-            "(given) holds v1's paths and every component schema they reach, following $refs however indirectly: "
-            "your test must take that same part of the document (step 5)"
+            f"`pytest {LEARNER_TEST}` fails on your app as it is, unchanged: {failure_of(passed.output)} The "
+            "snapshot (given) holds v1's paths and every component schema they reach, following $refs however "
+            "indirectly: your test must take that same part of the document (step 5)"
         )
     # A field added to v1's account: v1's paths stay the same, one schema they reach changes.
     schemas = copy / "app" / "schemas" / "accounts.py"
