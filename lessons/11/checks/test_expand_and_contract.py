@@ -118,6 +118,20 @@ async def add_user(engine: AsyncEngine) -> uuid.UUID:
     return user_id
 
 
+async def before_the_expand(run: migrations.Run, engine: AsyncEngine, *, rows: int) -> None:
+    """The database at 0003, before updated_at, holding `rows` accounts of one new user."""
+    await run("downgrade", "0003")
+    user_id = await add_user(engine)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO accounts (id, owner, currency, balance, user_id) "
+                "SELECT gen_random_uuid(), 'account ' || n, 'EUR', 0, :user FROM generate_series(1, :rows) AS n"
+            ),
+            {"user": user_id, "rows": rows},
+        )
+
+
 async def add_history(engine: AsyncEngine, user_id: uuid.UUID) -> dict[str, str]:
     """Three accounts opened at known times: one with entries (the newest at a known time), two without."""
     active, quiet, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -187,16 +201,7 @@ async def test_the_backfill_commits_batch_by_batch(
 ) -> None:
     """Hint: UPDATE a batch of the rows still NULL, commit, then the next: `op.get_context().autocommit_block()`."""
     async with alembic_on(committed_database_url, monkeypatch) as (run, engine):
-        await run("downgrade", "0003")
-        user_id = await add_user(engine)
-        async with engine.begin() as connection:
-            await connection.execute(
-                text(
-                    "INSERT INTO accounts (id, owner, currency, balance, user_id) "
-                    "SELECT gen_random_uuid(), 'load ' || n, 'EUR', 0, :user FROM generate_series(1, :rows) AS n"
-                ),
-                {"user": user_id, "rows": ROWS},
-            )
+        await before_the_expand(run, engine, rows=ROWS)
         await run("upgrade", "0004")
         # Each row remembers the transaction that last wrote it (xmin): one per committed batch.
         transactions = await scalar(engine, "SELECT count(DISTINCT xmin::text) FROM accounts")
@@ -284,16 +289,7 @@ async def test_the_backfill_passes_over_rows_a_transfer_holds_locked(
     """Hint: the batch's SELECT of rows still NULL skips the rows other transactions hold locked; 0005's UPDATE fills
     what is left."""
     async with alembic_on(committed_database_url, monkeypatch) as (run, engine):
-        await run("downgrade", "0003")
-        user_id = await add_user(engine)
-        async with engine.begin() as connection:
-            await connection.execute(
-                text(
-                    "INSERT INTO accounts (id, owner, currency, balance, user_id) "
-                    "SELECT gen_random_uuid(), 'busy ' || n, 'EUR', 0, :user FROM generate_series(1, 6) AS n"
-                ),
-                {"user": user_id},
-            )
+        await before_the_expand(run, engine, rows=6)
         account = await scalar(engine, "SELECT id FROM accounts ORDER BY id OFFSET 2 LIMIT 1")
         held = HeldRow(engine, account)
         event.listen(Engine, "before_cursor_execute", held.before_statement)
