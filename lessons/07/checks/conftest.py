@@ -95,6 +95,8 @@ WATCH_CHECKS = {
     "test_your_client_rolls_back_a_request_that_failed",
     "test_every_app_your_tests_build_uses_the_test_database",
     "test_your_live_client_empties_the_tables_after_each_test",
+    "test_your_client_serves_every_test_that_asks_for_it",
+    "test_your_live_client_serves_every_test_that_asks_for_it",
 }
 
 
@@ -153,6 +155,24 @@ def settings_problem(graded: Graded) -> str | None:
         f"{first.detail!r}, not the test database (LEDGER_TEST_DATABASE_URL); it came through {fixture}. Every app "
         "your fixtures build takes the tests' settings, or your tests write into a database that is not theirs "
         "(steps 2 and 5)"
+    )
+
+
+# The fixtures whose starter stub skips the tests that use them (so that earlier steps' checks can pass),
+# and the step that writes each.
+SKIPPING_STUBS = {"client": 2, "live_client": 5}
+
+
+def skipped_problem(graded: Graded, fixture: str) -> str | None:
+    """The tests `fixture` skipped (the starter's stub does, until the learner writes it); None when it skipped none."""
+    tests = list(dict.fromkeys(one.test for one in graded.seen("skip") if one.detail == fixture))
+    if not tests:
+        return None
+    more = f" and {len(tests) - 1} more" if len(tests) > 1 else ""
+    return (
+        f"Lesson 07: your `{fixture}` fixture skips the tests that ask for it ({tests[0]}{more}): it is still the "
+        "starter's stub, or skips on its own. A skipped test passes whatever the app does, so it catches no bug. "
+        f"Write `{fixture}` so that it serves them (step {SKIPPING_STUBS[fixture]})"
     )
 
 

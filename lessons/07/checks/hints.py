@@ -20,6 +20,16 @@ HINTS |= {
         "The connection fixture begins a transaction before its `yield` and rolls it back after it; the sessions on "
         "that connection work in SAVEPOINTs, so the code's commits never end it.",
     ],
+    "test_your_client_serves_every_test_that_asks_for_it": [
+        "A skipped test passes whatever the app does. Which of your tests were skipped, and by what?",
+        "Until step 2 the starter's `client` skips the tests that use it: replace its `pytest.skip(...)` and the "
+        "TODO line above it with the fixture step 2 describes.",
+    ],
+    "test_your_live_client_serves_every_test_that_asks_for_it": [
+        "A skipped test passes whatever the app does. Which of your tests were skipped, and by what?",
+        "Until step 5 the starter's `live_client` skips the tests that use it: replace its `pytest.skip(...)` and "
+        "the TODO line above it with the fixture step 5 describes.",
+    ],
     "test_your_client_runs_the_apps_lifespan": [
         "ASGITransport sends no startup event: what runs the lifespan in step 2?",
         "Wrap the client in `async with LifespanManager(app) as manager:` and hand manager.app to the transport.",

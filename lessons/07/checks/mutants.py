@@ -551,6 +551,45 @@ MUTANTS += [
         why="no outer transaction: the code's commits are real, and tests see each other's rows",
     ),
     Mutant(
+        "client-left-as-the-stub",
+        path=CONFTEST,
+        find="    app = create_app(settings)\n"
+        "\n"
+        "    async def session_in_the_test() -> AsyncIterator[AsyncSession]:\n"
+        "        # get_session's contract, commit on success and roll back on error, on the test's connection.\n"
+        "        async with AsyncSession(\n"
+        '            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False\n'
+        "        ) as session:\n"
+        "            try:\n"
+        "                yield session\n"
+        "            except Exception:\n"
+        "                await session.rollback()\n"
+        "                raise\n"
+        "            else:\n"
+        "                await session.commit()\n"
+        "\n"
+        "    app.dependency_overrides[get_session] = session_in_the_test\n"
+        "    async with LifespanManager(app) as manager:\n"
+        "        transport = httpx.ASGITransport(app=manager.app)\n"
+        '        async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as client:\n'
+        "            yield client\n",
+        replace="    # TODO Lesson 07: write the `client` fixture (step 2)\n"
+        '    pytest.skip("the `client` fixture is not written yet (step 2): the tests that use it are skipped")\n',
+        killed_by=["test_your_client_serves_every_test_that_asks_for_it"],
+        says="skips the tests that ask for it",
+        why="the starter's client is left as it is: every endpoint test is skipped, and a skipped test catches nothing",
+    ),
+    Mutant(
+        "live-client-written-below-the-skip",
+        path=CONFTEST,
+        find='    """The app exactly as it serves: its own pool, the real get_session, real commits. Tables emptied after."""\n',
+        replace='    """The app exactly as it serves: its own pool, the real get_session, real commits. Tables emptied after."""\n'
+        '    pytest.skip("the `live_client` fixture is not written yet (step 5): the tests that use it are skipped")\n',
+        killed_by=["test_your_live_client_serves_every_test_that_asks_for_it"],
+        says="skips the tests that ask for it",
+        why="the fixture is written under the stub's skip, which still runs first: no committed test ever runs",
+    ),
+    Mutant(
         "live-client-no-cleanup",
         path=CONFTEST,
         find="            yield client\n"

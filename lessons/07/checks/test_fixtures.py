@@ -1,13 +1,22 @@
 """Lesson 07 checks: your fixtures drive the app the way the lesson builds them.
 
 A fixture mistake often changes no assertion: the suite stays green while its sessions commit for
-real, an engine is built for every test, or the client's app never starts. These checks read what
-a watcher planted in a copy of the app (watching.py) saw while your suite ran once more.
+real, an engine is built for every test, the client's app never starts, or a fixture still skips
+the tests that ask for it, as the starter's `client` and `live_client` do until you write them.
+These checks read what a watcher planted in a copy of the app (watching.py) saw while your suite
+ran once more.
 """
 
 import pytest
 
-from .conftest import GRADING_TIMEOUT, Graded, leftover_problem, passes_as_given, settings_problem
+from .conftest import (
+    GRADING_TIMEOUT,
+    Graded,
+    leftover_problem,
+    passes_as_given,
+    settings_problem,
+    skipped_problem,
+)
 
 pytestmark = pytest.mark.workshop_timeout(GRADING_TIMEOUT)
 
@@ -60,6 +69,15 @@ async def test_each_test_leaves_no_rows_for_the_next(graded: Graded) -> None:
 
 
 @pytest.mark.step(2)
+async def test_your_client_serves_every_test_that_asks_for_it(graded: Graded) -> None:
+    """Hint: `uv run pytest lessons/07/tests -rs` lists the tests that were skipped, and why."""
+    problem = skipped_problem(graded, "client")
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
+    passes_as_given(graded, "whether your client serves your tests is graded")
+
+
+@pytest.mark.step(2)
 async def test_your_client_runs_the_apps_lifespan(graded: Graded) -> None:
     """Hint: ASGITransport sends no startup or shutdown events; something else must run the app's lifespan."""
     seen = graded.seen("lifespan")
@@ -96,6 +114,15 @@ async def test_every_app_your_tests_build_uses_the_test_database(graded: Graded)
     if problem is not None:
         pytest.fail(problem, pytrace=False)
     passes_as_given(graded, "which database your apps use is graded")
+
+
+@pytest.mark.step(5)
+async def test_your_live_client_serves_every_test_that_asks_for_it(graded: Graded) -> None:
+    """Hint: `uv run pytest lessons/07/tests -rs` lists the tests that were skipped, and why."""
+    problem = skipped_problem(graded, "live_client")
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
+    passes_as_given(graded, "whether your live client serves your tests is graded")
 
 
 @pytest.mark.step(5)

@@ -3,10 +3,11 @@
 The seeded bugs grade what your tests assert. Some mistakes in fixtures change no assertion and
 still break the promise of a suite: a session that joins the test's transaction without
 SAVEPOINTs, an engine built for every test, a client whose app never ran its lifespan, an
-override of get_session that commits a failed request, rows that outlive their test. The watcher
-(planted_watcher.py, written into the copy as app/_workshop_watcher.py) notes each in a log; it
-changes nothing the app does. This run happens even when your suite fails on the app as given, so
-that the checks can say when your fixtures are why.
+override of get_session that commits a failed request, rows that outlive their test, a fixture that
+skips the tests that ask for it. The watcher (planted_watcher.py, written into the copy as
+app/_workshop_watcher.py, and planted_conftest.py, written beside its tests/ as conftest.py) notes
+each in a log; it changes nothing the app or the tests do. This run happens even when your suite
+fails on the app as given, so that the checks can say when your fixtures are why.
 
 This file is the grader's: your tests may not read it (they are stopped if they try).
 """
@@ -21,6 +22,7 @@ from workshop.edits import Edit
 from workshop.graders import seeded
 
 WATCHER = Path(__file__).with_name("planted_watcher.py")
+SKIPS = Path(__file__).with_name("planted_conftest.py")  # notes the tests a fixture skips
 SERVICES = "app/dependencies/services.py"
 
 # The service dependencies tell the watcher which app serves each request, and which requests fail.
@@ -96,6 +98,9 @@ def plant(lesson: Path, number: str, log: Path) -> None:
     seeded.edit_copy(lesson, number, EDITS)
     text = WATCHER.read_text(encoding="utf-8").replace("__WATCHER_LOG__", str(log))
     (lesson / "app" / "_workshop_watcher.py").write_text(text, encoding="utf-8")
+    # Beside tests/, so that pytest loads it with the suite's own conftest.py.
+    text = SKIPS.read_text(encoding="utf-8").replace("__WATCHER_LOG__", str(log))
+    (lesson / "conftest.py").write_text(text, encoding="utf-8")
 
 
 def read_log(log: Path) -> list[Seen]:

@@ -96,10 +96,12 @@ async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def client(settings: Settings, connection: AsyncConnection) -> AsyncIterator[httpx.AsyncClient]:
     """The app over HTTP, in-process: its lifespan runs, and each request's session joins the test's transaction."""
-    raise NotImplementedError("Lesson 07: write the `client` fixture: create_app(settings), override get_session with a session on `connection`, LifespanManager, AsyncClient(transport=ASGITransport(...)) (step 2)")
+    # TODO Lesson 07: write the `client` fixture: create_app(settings), override get_session with a session on `connection`, LifespanManager, AsyncClient(transport=ASGITransport(...)) (step 2)
+    pytest.skip("the `client` fixture is not written yet (step 2): the tests that use it are skipped")
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def live_client(settings: Settings, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     """The app exactly as it serves: its own pool, the real get_session, real commits. Tables emptied after."""
-    raise NotImplementedError("Lesson 07: write the `live_client` fixture: the app with no override under LifespanManager; afterwards run EMPTY_TABLES on `engine` (step 5)")
+    # TODO Lesson 07: write the `live_client` fixture: the app with no override under LifespanManager; afterwards run EMPTY_TABLES on `engine` (step 5)
+    pytest.skip("the `live_client` fixture is not written yet (step 5): the tests that use it are skipped")

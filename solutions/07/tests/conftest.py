@@ -112,6 +112,7 @@ async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
 async def client(settings: Settings, connection: AsyncConnection) -> AsyncIterator[httpx.AsyncClient]:
     """The app over HTTP, in-process: its lifespan runs, and each request's session joins the test's transaction."""
     ### BEGIN SOLUTION write the `client` fixture: create_app(settings), override get_session with a session on `connection`, LifespanManager, AsyncClient(transport=ASGITransport(...)) (step 2)
+    ### STUB pytest.skip("the `client` fixture is not written yet (step 2): the tests that use it are skipped")
     app = create_app(settings)
 
     async def session_in_the_test() -> AsyncIterator[AsyncSession]:
@@ -139,6 +140,7 @@ async def client(settings: Settings, connection: AsyncConnection) -> AsyncIterat
 async def live_client(settings: Settings, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     """The app exactly as it serves: its own pool, the real get_session, real commits. Tables emptied after."""
     ### BEGIN SOLUTION write the `live_client` fixture: the app with no override under LifespanManager; afterwards run EMPTY_TABLES on `engine` (step 5)
+    ### STUB pytest.skip("the `live_client` fixture is not written yet (step 5): the tests that use it are skipped")
     app = create_app(settings)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
