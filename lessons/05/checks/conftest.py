@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, PendingRollbackError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from workshop import grading
@@ -83,10 +83,36 @@ async def committed_accounts(sessions: async_sessionmaker[AsyncSession], *balanc
         return [account.id for account in accounts]
 
 
+def aborted_by_the_service(error: PendingRollbackError) -> AssertionError:
+    """A lesson message for a session the service left unusable: a flush failed and the service went on."""
+    text_of = str(error)
+    cause = text_of.split("Original exception was:", 1)[-1].strip().splitlines()[0] if text_of else ""
+    if "check constraint" in text_of and "balance" in text_of:
+        return AssertionError(
+            "Lesson 05: the service answered, but its transaction was already dead: the database's CHECK constraint "
+            "had refused a negative balance when the service flushed, and the service turned that error into a "
+            "domain error. The CHECK is the last line of defence, not the rule: compare the balance of the locked "
+            "source with the amount and raise InsufficientFunds before you change a balance or write an entry (step 3)"
+        )
+    return AssertionError(
+        f"Lesson 05: the service answered, but its transaction was already dead: a flush had failed ({cause}) and "
+        "the service caught that database error and went on. A failed statement aborts the whole transaction; "
+        "check the rules before you write, and let database errors reach get_session (steps 2-4)"
+    )
+
+
+async def read(session: AsyncSession, statement: Any) -> Any:
+    """`session.execute(statement)`, or a lesson message if the service left the session unusable."""
+    try:
+        return await session.execute(statement)
+    except PendingRollbackError as error:
+        raise aborted_by_the_service(error) from None
+
+
 async def balance_of(session: AsyncSession, account_id: uuid.UUID) -> int:
     """The balance as the database has it now (not as an object in the session remembers it)."""
     Account = load("app.models").Account
-    return int((await session.execute(select(Account.balance).where(Account.id == account_id))).scalar_one())
+    return int((await read(session, select(Account.balance).where(Account.id == account_id))).scalar_one())
 
 
 async def balances(sessions: async_sessionmaker[AsyncSession], ids: Sequence[uuid.UUID]) -> list[int]:
@@ -97,12 +123,12 @@ async def balances(sessions: async_sessionmaker[AsyncSession], ids: Sequence[uui
 async def entries_of(session: AsyncSession, *account_ids: uuid.UUID) -> list[Any]:
     Entry = load("app.models").Entry
     statement = select(Entry).where(Entry.account_id.in_(account_ids)).execution_options(populate_existing=True)
-    return list((await session.scalars(statement)).all())
+    return list((await read(session, statement)).scalars().all())
 
 
 async def count_entries(session: AsyncSession) -> int:
     Entry = load("app.models").Entry
-    return int((await session.execute(select(func.count()).select_from(Entry))).scalar_one())
+    return int((await read(session, select(func.count()).select_from(Entry))).scalar_one())
 
 
 def is_http_exception(error: BaseException) -> bool:
@@ -120,7 +146,7 @@ async def refused(action: Awaitable[object], expected: type[Exception], what: st
     """
     DomainError = load("app.services.errors").DomainError
     try:
-        await action
+        answer = await action
     except expected as error:
         return error
     except DomainError as other:
@@ -155,6 +181,12 @@ async def refused(action: Awaitable[object], expected: type[Exception], what: st
             f"domain errors ({expected.__name__}), never HTTPException: it does not know it is called over HTTP, "
             f"and lesson 06 turns each error's code into a status in one place (step {step})"
         ) from None
+    if getattr(answer, "replayed", None) is True:
+        raise AssertionError(
+            f"Lesson 05: {what} was answered as a replay of the earlier transfer (replayed=True): no money moved, "
+            "and the client is told that what it asked for now was done. Compare the fingerprint stored with the "
+            f"key with this request's: another request must raise {expected.__name__} (step {step})"
+        )
     raise AssertionError(f"Lesson 05: {what} went through; it must raise {expected.__name__} (step {step})")
 
 

@@ -41,7 +41,7 @@ def errors() -> Any:
 
 @pytest.mark.step(1)
 async def test_open_creates_an_empty_account(db_session: AsyncSession) -> None:
-    """Hint: build `Account(owner=…, currency=…, balance=0)` and hand it to `AccountRepository.add`."""
+    """Hint: a new account starts with a zero balance; the repository's `add` flushes it, which gives it its id."""
     account = await account_service(db_session).open(owner="Ada", currency="EUR")
     assert isinstance(account, load("app.models").Account), (
         f"Lesson 05: open() returned {type(account).__name__}; return the new Account (step 1)"
@@ -92,7 +92,7 @@ async def test_list_returns_pages_of_accounts_oldest_first(db_session: AsyncSess
 
 @pytest.mark.step(2)
 async def test_a_deposit_adds_to_the_balance(db_session: AsyncSession) -> None:
-    """Hint: lock the row with `get_for_update`, then `account.balance += amount`; the flush writes it."""
+    """Hint: change the balance of the row you locked; the next flush writes it."""
     (account,) = await add_accounts(db_session, 1_000)
     returned = await account_service(db_session).deposit(account.id, 250)
     stored = await balance_of(db_session, account.id)
@@ -106,7 +106,7 @@ async def test_a_deposit_adds_to_the_balance(db_session: AsyncSession) -> None:
 
 @pytest.mark.step(2)
 async def test_a_deposit_writes_one_entry_without_a_transfer_id(db_session: AsyncSession) -> None:
-    """Hint: one `Entry(account_id=…, amount=amount, transfer_id=None)` through `EntryRepository.add`."""
+    """Hint: a deposit is one line of the statement: an entry of the amount, with no transfer behind it."""
     (account,) = await add_accounts(db_session, 0)
     await account_service(db_session).deposit(account.id, 700)
     written = [(entry.amount, entry.transfer_id) for entry in await entries_of(db_session, account.id)]
@@ -194,7 +194,7 @@ async def test_concurrent_deposits_are_never_lost(committed_sessions: async_sess
 
 @pytest.mark.step(2)
 async def test_the_statement_lists_the_entries_of_that_account_only(db_session: AsyncSession) -> None:
-    """Hint: `EntryRepository.for_account(account_id, limit=…, offset=…)`."""
+    """Hint: the entries repository already pages through one account's entries."""
     mine, other = await add_accounts(db_session, 0, 0)
     Entry = load("app.models").Entry
     db_session.add_all(

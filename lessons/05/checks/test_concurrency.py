@@ -35,7 +35,10 @@ from .conftest import (
 
 pytestmark = pytest.mark.step(3)
 
-LOCK_ORDER = "lock both accounts in sorted id order, `for account_id in sorted((source_id, target_id))` (step 3)"
+LOCK_ORDER = (
+    "take the two row locks in one global order, whatever the direction of the transfer: in sorted id order, "
+    "in `_lock_both` (step 3)"
+)
 # Lock requests that wait for this session's transaction (pg_locks is live, not a snapshot).
 WAITING_FOR_ME = text(
     "SELECT count(*) FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
@@ -225,7 +228,7 @@ async def test_sixty_concurrent_transfers_keep_the_total_and_never_deadlock(
     except TimeoutError:
         raise AssertionError(
             f"Lesson 05: 60 concurrent transfers did not finish within 8 s ({len(outcomes)} did); transactions "
-            f"are waiting for each other's locks. {LOCK_ORDER}"
+            f"are waiting for each other's locks: {LOCK_ORDER}"
         ) from None
     except BaseExceptionGroup as group:
         failure = lesson_failure(group, "60 concurrent transfers over 4 accounts", unlocked=unlocked)

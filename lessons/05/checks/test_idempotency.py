@@ -19,6 +19,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
@@ -33,6 +34,7 @@ from .conftest import (
     count_entries,
     forbid_rollback_in_app,
     refused,
+    rows_held,
     wait_for_waiters,
 )
 
@@ -44,11 +46,40 @@ NO_TABLE = (
 )
 
 
+SWAPPED = (
+    ": source and target changed places. `_lock_both` locks in id order but must return (source, target) in "
+    "request order"
+)
+
 LOCK_NOWAIT = text("SELECT id FROM accounts WHERE id = ANY(:ids) FOR UPDATE NOWAIT")
 
 
 def transfer_service(session: AsyncSession) -> Any:
     return load("app.services.transfers").TransferService(session)
+
+
+async def first_transfer(
+    session: AsyncSession, service: Any, source: Any, target: Any, key: str, expected: list[int]
+) -> Any:
+    """The transfer of 100 that stores the key: it must work as step 3 taught, or a reuse of its key proves nothing."""
+    ids = [source.id, target.id]
+    before = [await balance_of(session, account_id) for account_id in ids]
+    holding = f"from an account holding {before[0]} to one holding {before[1]}"
+    what = f"the first transfer of 100 with the key {key!r}, {holding}"
+    try:
+        result = await service.transfer(source_id=ids[0], target_id=ids[1], amount=100, idempotency_key=key)
+    except load("app.services.errors").DomainError as error:
+        raise AssertionError(
+            f"Lesson 05: {what}, raised {type(error).__name__} ({error}) before any key was reused: the transfer "
+            "itself goes wrong; make it work without a key first (step 3)"
+        ) from None
+    after = [await balance_of(session, account_id) for account_id in ids]
+    swapped = after == [before[0] + 100, before[1] - 100]
+    assert after == expected, (
+        f"Lesson 05: {what}, left the balances {after}, not {expected}, before any key was reused"
+        f"{SWAPPED if swapped else ''} (step 3)"
+    )
+    return result
 
 
 async def has_table(connection: AsyncConnection | AsyncSession) -> bool:
@@ -100,6 +131,53 @@ async def require_table(session: AsyncSession) -> None:
         )
 
 
+def type_name(type_: Any) -> str:
+    """A column type as PostgreSQL spells it: TEXT, VARCHAR(64), UUID, TIMESTAMP WITH TIME ZONE."""
+    try:
+        return str(type_.compile(dialect=postgresql.dialect()))
+    except Exception:  # a type the dialect cannot render: its Python spelling is still readable
+        return repr(type_)
+
+
+def nullability(nullable: object) -> str:
+    return "accepts NULL" if nullable else "is NOT NULL"
+
+
+def difference(found: Any) -> str:
+    """One of Alembic's differences (compare_metadata) as a phrase: what the database has, what the model has."""
+    if isinstance(found, list):
+        return "; ".join(difference(part) for part in found)
+    kind = found[0] if isinstance(found, tuple) and found else ""
+    if kind in ("modify_type", "modify_nullable", "modify_default", "modify_comment"):
+        _, _, table, column, _, in_database, in_model = found
+        where = f"column {table}.{column}"
+        if kind == "modify_type":
+            return f"{where} is {type_name(in_database)} in the database, {type_name(in_model)} in the model"
+        if kind == "modify_nullable":
+            return f"{where} {nullability(in_database)} in the database, {nullability(in_model)} in the model"
+        if kind == "modify_default":
+            return f"{where} has the default {in_database!r} in the database, {in_model!r} in the model"
+        return f"{where} has another comment in the database than in the model"
+    if kind == "add_table":
+        return f"the model's table {found[1].name} is missing from the database"
+    if kind == "remove_table":
+        return f"the database has a table {found[1].name} that no model declares"
+    if kind in ("add_column", "remove_column"):
+        _, _, table, column = found
+        if kind == "add_column":
+            return f"the model's column {table}.{column.name} is missing from the database"
+        return f"the database has a column {table}.{column.name} that the model does not declare"
+    if kind.startswith(("add_", "remove_")):
+        thing = found[1]
+        name = getattr(thing, "name", None) or type(thing).__name__
+        table = getattr(getattr(thing, "table", None), "name", "?")
+        what = kind.split("_", 1)[1].replace("fk", "foreign key")
+        if kind.startswith("add_"):
+            return f"the model's {what} {name} on {table} is missing from the database"
+        return f"the database has a {what} {name} on {table} that the model does not declare"
+    return str(found)
+
+
 async def test_the_migrated_database_matches_the_models(db_connection: AsyncConnection) -> None:
     """Hint: `uv run alembic revision --autogenerate --rev-id 0002 -m "idempotency keys"`, then read what it wrote."""
     metadata = load("app.models").Base.metadata
@@ -118,15 +196,16 @@ async def test_the_migrated_database_matches_the_models(db_connection: AsyncConn
         "model declares it (step 4)"
     )
     assert found == [], (
-        f"Lesson 05: after `alembic upgrade head` the database still differs from the models: {found}; "
-        "make migration 0002 create idempotency_keys exactly as the model declares it (step 4)"
+        "Lesson 05: after `alembic upgrade head` the database still differs from the models: "
+        f"{'; '.join(difference(one) for one in found)}. Make migration 0002 create idempotency_keys exactly as the "
+        "model declares it (app/models/idempotency.py) (step 4)"
     )
 
 
 async def test_the_idempotency_migration_can_be_undone(
     clean_env: Path, committed_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Hint: `downgrade()` undoes `upgrade()`: `op.drop_table("idempotency_keys")`."""
+    """Hint: `downgrade()` undoes exactly what `upgrade()` did."""
     config = Config(str(grading.folder() / "alembic.ini"), stdout=io.StringIO())
     config.attributes["configure_logger"] = False  # keep the checks' logging as it is
     script = ScriptDirectory.from_config(config)
@@ -173,7 +252,7 @@ async def test_the_same_key_and_request_replay_the_first_transfer(
     forbid_rollback_in_app(db_session, monkeypatch)
     source, target = await add_accounts(db_session, 1_000, 0)
     service = transfer_service(db_session)
-    first = await service.transfer(source_id=source.id, target_id=target.id, amount=100, idempotency_key="retry-1")
+    first = await first_transfer(db_session, service, source, target, "retry-1", [900, 100])
     try:
         again = await service.transfer(source_id=source.id, target_id=target.id, amount=100, idempotency_key="retry-1")
     except IntegrityError as error:
@@ -203,13 +282,17 @@ async def test_the_same_key_with_another_request_is_refused(
     forbid_rollback_in_app(db_session, monkeypatch)
     source, target = await add_accounts(db_session, 1_000, 0)
     service = transfer_service(db_session)
-    await service.transfer(source_id=source.id, target_id=target.id, amount=100, idempotency_key="order-7")
+    await first_transfer(db_session, service, source, target, "order-7", [900, 100])
     errors = load("app.services.errors")
     action = service.transfer(source_id=source.id, target_id=target.id, amount=999, idempotency_key="order-7")
     error = await refused(action, errors.IdempotencyConflict, "reusing a key for another amount", step=4)
     assert error.code == "idempotency_conflict" and error.key == "order-7"
     moved = [await balance_of(db_session, source.id), await balance_of(db_session, target.id)]
-    assert moved == [900, 100], f"Lesson 05: a refused reuse of a key changed the balances to {moved} (step 4)"
+    assert moved == [900, 100], (
+        f"Lesson 05: a reuse of a key for another amount was refused, but the balances went from [900, 100] to "
+        f"{moved}: it moved money before it refused. Claim the key and compare the fingerprints before the "
+        "transfer's own work (step 4)"
+    )
 
 
 async def test_a_refused_transfer_does_not_use_up_its_key(db_session: AsyncSession) -> None:
@@ -244,7 +327,7 @@ async def test_the_same_key_for_the_opposite_direction_is_refused(
     forbid_rollback_in_app(db_session, monkeypatch)
     first, second = await add_accounts(db_session, 1_000, 1_000)
     service = transfer_service(db_session)
-    await service.transfer(source_id=first.id, target_id=second.id, amount=100, idempotency_key="refund-3")
+    await first_transfer(db_session, service, first, second, "refund-3", [900, 1_100])
     errors = load("app.services.errors")
     try:
         back = await service.transfer(source_id=second.id, target_id=first.id, amount=100, idempotency_key="refund-3")
@@ -257,7 +340,48 @@ async def test_the_same_key_for_the_opposite_direction_is_refused(
         "request (step 4)"
     )
     moved = [await balance_of(db_session, first.id), await balance_of(db_session, second.id)]
-    assert moved == [900, 1_100], f"Lesson 05: a refused reuse of a key changed the balances to {moved} (step 4)"
+    assert moved == [900, 1_100], (
+        f"Lesson 05: a reuse of a key for the opposite direction was refused, but the balances went from "
+        f"[900, 1100] to {moved}: it moved money before it refused. Claim the key and compare the fingerprints "
+        "before the transfer's own work (step 4)"
+    )
+
+
+async def test_a_replay_answers_while_another_transaction_holds_the_accounts(
+    committed_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Hint: a replay changes nothing: which of the repository's reads needs no lock?"""
+    async with committed_sessions() as session:
+        await require_table(session)
+    source, target = await committed_accounts(committed_sessions, 500, 0)
+    key = f"lost-response-{source}"
+
+    async def send() -> Any:
+        async with committed_sessions() as session:
+            result = await transfer_service(session).transfer(
+                source_id=source, target_id=target, amount=100, idempotency_key=key
+            )
+            await session.commit()
+            return result
+
+    await send()  # the first request: done and committed; its response was lost on the way
+    # The client retries while another transfer holds both accounts' rows.
+    async with rows_held(committed_sessions, source, target) as other:
+        task = asyncio.create_task(send())
+        waiting = await wait_for_waiters(other, 1, until=5, done=task.done)
+        await other.rollback()
+    async with asyncio.timeout(5):
+        again = await task
+    assert not waiting, (
+        "Lesson 05: a retry with a known key and the same request waited for a row lock while another transfer "
+        "held the accounts: the replay locks an account (get_for_update, FOR UPDATE) although it moves no money, "
+        "so every retry of a busy account queues behind its transfers. A replay reads what it needs without a "
+        "lock (step 4)"
+    )
+    assert again.replayed is True, (
+        f"Lesson 05: a retry with a known key and the same request answered replayed={again.replayed}; expected "
+        "a replay of the first transfer (step 4)"
+    )
 
 
 async def test_a_request_waits_for_its_key_before_it_locks_any_account(

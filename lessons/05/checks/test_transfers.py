@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workshop.grading import load
@@ -61,8 +62,8 @@ async def unchanged(
 
 
 async def test_a_transfer_moves_the_amount_from_source_to_target(db_session: AsyncSession) -> None:
-    """Hint: under the locks, `source.balance -= amount` and `target.balance += amount`; the locking order is the
-    ids' order, but what `_lock_both` gives back is the request's order."""
+    """Hint: the money moves on the rows `_lock_both` gave back: it locks them in id order, but hands them back in
+    the request's order."""
     target, source = await add_accounts(db_session, 50, 1_000)  # the target's id is the larger one
     DomainError = errors().DomainError
     service = transfer_service(db_session)
@@ -104,7 +105,7 @@ async def test_a_transfer_moves_the_amount_from_source_to_target(db_session: Asy
 
 
 async def test_a_transfer_writes_two_entries_that_sum_to_zero_and_share_its_id(db_session: AsyncSession) -> None:
-    """Hint: `EntryRepository.add_all([Entry(source, -amount, transfer_id), Entry(target, +amount, transfer_id)])`."""
+    """Hint: one leg per account, that sum to zero and carry the transfer's id; the repository writes a list at once."""
     source, target = await add_accounts(db_session, 500, 0)
     result = await transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=120)
     written = sorted(
@@ -157,14 +158,14 @@ async def test_a_transfer_between_two_currencies_is_refused(db_session: AsyncSes
         f"named its currencies in order: {SWAPPED} (step 3)"
     )
     assert not wrong, (
-        f"Lesson 05: {'; '.join(wrong)}: raise CurrencyMismatch(source.currency, target.currency), in that "
-        "order (step 3)"
+        f"Lesson 05: {'; '.join(wrong)}: CurrencyMismatch names the source's currency first, then the target's, "
+        "in that order (step 3)"
     )
     await unchanged(db_session, [euros.id, dollars.id], [100, 100], "two refused transfers between EUR and USD")
 
 
 async def test_a_transfer_larger_than_the_balance_is_refused(db_session: AsyncSession) -> None:
-    """Hint: compare the balance you read under the lock with the amount: InsufficientFunds(id, balance, amount)."""
+    """Hint: compare the balance you read under the lock with the amount, before anything changes."""
     source, target = await add_accounts(db_session, 100, 0)
     action = transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=101)
     error = await refused(action, errors().InsufficientFunds, "a transfer of 101 from an account holding 100", 3)
@@ -175,8 +176,8 @@ async def test_a_transfer_larger_than_the_balance_is_refused(db_session: AsyncSe
     )
     assert said == (source.id, 100, 101), (
         f"Lesson 05: the InsufficientFunds error says account_id={said[0]}, balance={said[1]}, amount={said[2]}; "
-        f"expected account_id={source.id}, balance=100, amount=101: raise InsufficientFunds(source.id, "
-        "source.balance, amount) (step 3)"
+        f"expected account_id={source.id}, balance=100, amount=101: the error names the source, the balance it "
+        "holds and the amount asked, in the order InsufficientFunds takes them (app/services/errors.py) (step 3)"
     )
     await unchanged(db_session, [source.id, target.id], [100, 0], "a refused overdraft")
 
@@ -282,4 +283,56 @@ async def test_a_transfer_that_fails_half_way_leaves_nothing_behind(
     )
     assert await count_entries(db_session) == entries_before, (
         "Lesson 05: a transfer that failed half-way left entries behind after the rollback (step 3)"
+    )
+
+
+class InjectedDeadlock(Exception):
+    """The driver error inside the check's fake database error: what PostgreSQL says when it breaks a deadlock."""
+
+    sqlstate = pgcode = "40P01"
+
+
+async def test_a_database_error_during_a_transfer_is_raised_not_retried(
+    db_session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hint: after a database error the transaction is aborted: nothing inside it can succeed any more. Who ends
+    the transaction, and who could start a new one?"""
+    source, target = await add_accounts(db_session, 500, 0)
+    injected = OperationalError(
+        "SELECT accounts … FOR UPDATE", None, InjectedDeadlock("deadlock detected (injected by the check)")
+    )
+    AccountRepository = load("app.crud").AccountRepository
+    original = AccountRepository.get_for_update
+    calls: list[uuid.UUID] = []
+
+    async def fails_once(self: Any, account_id: uuid.UUID, *args: Any, **kwargs: Any) -> Any:
+        calls.append(account_id)
+        if len(calls) == 1:
+            raise injected
+        return await original(self, account_id, *args, **kwargs)
+
+    monkeypatch.setattr(AccountRepository, "get_for_update", fails_once)
+    what = (
+        "the check made the first locking read of a transfer (AccountRepository.get_for_update) fail once with a "
+        "database error (a deadlock, SQLSTATE 40P01)"
+    )
+    try:
+        await transfer_service(db_session).transfer(source_id=source.id, target_id=target.id, amount=100)
+    except DBAPIError:
+        reached = True
+    except errors().DomainError as error:
+        raise AssertionError(
+            f"Lesson 05: {what}, and transfer() raised {type(error).__name__} ({error}) instead: a database error "
+            "is not a business rule. Let it reach the caller: get_session rolls the transaction back (step 3)"
+        ) from None
+    else:
+        reached = False
+    assert calls, "Lesson 05: a transfer never called AccountRepository.get_for_update: lock both rows with it (step 3)"
+    assert reached and len(calls) == 1, (
+        f"Lesson 05: {what}, and transfer() retried it inside the same transaction: get_for_update ran {len(calls)} "
+        f"times{'' if reached else ', and the transfer went through (only because the error was a fake one)'}. After "
+        "a database error PostgreSQL aborts the whole transaction: every later statement fails with 'current "
+        "transaction is aborted', so no retry inside it can succeed. Let the error reach the caller, where "
+        "get_session rolls back; a retry, if one is ever needed (deadlocks, serialization failures), wraps the whole "
+        "transaction, outside the service (step 3)"
     )
