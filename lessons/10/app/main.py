@@ -36,14 +36,14 @@ Ledger keeps accounts and moves money between them.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start: JSON logs, the engine and sessionmaker, one HTTP client, one Redis client. Stop: close all three."""
     settings: Settings = app.state.settings
-    raise NotImplementedError("Lesson 10: configure_logging(settings) first (step 1); then app.state.http_client = create_http_client(settings) and app.state.redis = create_redis(settings) (step 4)")
+    raise NotImplementedError("Lesson 10: configure_logging(settings) first; then the process's two clients, app.state.http_client = create_http_client(settings) and app.state.redis = create_redis(settings) (step 1)")
     engine = create_engine(settings)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     try:
         yield  # the server handles requests while the lifespan waits here
     finally:
-        raise NotImplementedError("Lesson 10: close what the start opened: await the aclose() of the HTTP client and of the Redis client (step 4)")
+        # TODO Lesson 10: close what the start opened: await the aclose() of the HTTP client and of the Redis client (step 4)
         await engine.dispose()
 
 

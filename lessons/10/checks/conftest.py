@@ -215,6 +215,21 @@ class Logs:
     def access(self) -> list[dict[str, Any]]:
         return [line for line in self.lines() if {"method", "route", "status"} <= set(line)]
 
+    def warnings(self) -> list[dict[str, Any]]:
+        """The lines at WARNING or above, access lines left out."""
+        return [
+            line
+            for line in self.lines()
+            if level_of(line) in ("WARNING", "ERROR", "CRITICAL") and not {"method", "route", "status"} <= set(line)
+        ]
+
+
+LEVELS = ("level", "levelname", "severity")
+
+
+def level_of(line: dict[str, Any]) -> str:
+    return next((str(line[key]).upper() for key in LEVELS if key in line), "")
+
 
 def _is_pytest_handler(handler: logging.Handler) -> bool:
     return type(handler).__module__.startswith("_pytest")

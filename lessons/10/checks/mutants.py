@@ -544,6 +544,34 @@ STEP_4 = [
     ),
 ]
 
+STEP_4 += [
+    Mutant(
+        "every-error-is-rates-unavailable",
+        path=QUOTES,
+        find="        except RatesUnavailable as error:\n",
+        replace="        except Exception as error:\n",
+        also=[
+            Edit(
+                "from app.core.rates import RatesUnavailable, fetch_rate\n",
+                "from app.core.rates import fetch_rate\n",
+                QUOTES,
+            )
+        ],
+        killed_by=["test_a_bug_on_the_rate_path_is_a_500_not_rates_unavailable"],
+        says="except Exception",
+        why="a TypeError in the app's own code becomes a 503 'rates unavailable': no traceback, and clients retry a bug",
+    ),
+    Mutant(
+        "fetch-rate-retries-every-exception",
+        path=RATES,
+        find="        except httpx.TransportError:  # refused, reset, no such host\n",
+        replace="        except Exception:  # refused, reset, no such host, anything\n",
+        killed_by=["test_a_bug_on_the_rate_path_is_a_500_not_rates_unavailable"],
+        says="except Exception",
+        why="a bug in the call is retried as if the network had failed, then reported as the rate service being down",
+    ),
+]
+
 STEP_5 = [
     Mutant(
         "float-money",
@@ -707,33 +735,26 @@ STEP_6 = [
         says="TimeoutError",
         why="a Redis that hangs instead of refusing makes every quote a 500, though the rate service is fine",
     ),
-]
-
-STEP_6 += [
     Mutant(
-        "every-error-is-rates-unavailable",
-        path=QUOTES,
-        find="        except RatesUnavailable as error:\n",
-        replace="        except Exception as error:\n",
+        "cache-fails-in-silence",
+        path=CACHE,
+        find=CACHE_GET,
+        replace=(
+            "        try:\n"
+            "            cached = await self.redis.get(self.key(base, target))\n"
+            "        except (RedisError, OSError):\n"
+            "            return None\n"
+        ),
         also=[
             Edit(
-                "from app.core.rates import RatesUnavailable, fetch_rate\n",
-                "from app.core.rates import fetch_rate\n",
-                QUOTES,
+                'str(rate), ex=self.ttl)\n        except (RedisError, OSError) as error:\n            logger.warning("rates cache unavailable: %s", type(error).__name__)\n',
+                "str(rate), ex=self.ttl)\n        except (RedisError, OSError):\n            pass\n",
+                CACHE,
             )
         ],
-        killed_by=["test_a_bug_on_the_rate_path_is_a_500_not_rates_unavailable"],
-        says="except Exception",
-        why="a TypeError in the app's own code becomes a 503 'rates unavailable': no traceback, and clients retry a bug",
-    ),
-    Mutant(
-        "fetch-rate-retries-every-exception",
-        path=RATES,
-        find="        except httpx.TransportError:  # refused, reset, no such host\n",
-        replace="        except Exception:  # refused, reset, no such host, anything\n",
-        killed_by=["test_a_bug_on_the_rate_path_is_a_500_not_rates_unavailable"],
-        says="except Exception",
-        why="a bug in the call is retried as if the network had failed, then reported as the rate service being down",
+        killed_by=["test_redis_down_means_slower_not_failing", "test_a_redis_that_hangs_means_slower_not_failing"],
+        says="no line at warning",
+        why="Redis down for a week and nobody knows: every quote waits for the rate service, and no line says why",
     ),
 ]
 

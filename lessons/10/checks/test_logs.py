@@ -8,13 +8,14 @@ import asyncio
 import logging
 import re
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from workshop import grading
 
-from .conftest import Answer, expect_status, lesson_error, new_id
+from .conftest import expect_status, lesson_error, new_id
 
 pytestmark = pytest.mark.step(1)
 
@@ -31,7 +32,7 @@ def has_one_of(line: dict[str, Any], keys: tuple[str, ...]) -> bool:
 async def test_each_log_line_is_one_json_object_with_time_level_logger_and_message(ledger: Any) -> None:
     """Hint: python-json-logger's `JsonFormatter` on the root logger's one handler; rename_fields gives short names."""
     async with ledger() as served:
-        expect_status(await served.http.get("/health/live"), 200, "GET /health/live", 1)
+        expect_status(await served.http.get("/health"), 200, "GET /health", 1)
         lines = served.logs.lines()
     if not lines:
         raise lesson_error(
@@ -58,11 +59,11 @@ async def test_each_log_line_is_one_json_object_with_time_level_logger_and_messa
 async def test_a_response_carries_a_new_request_id_when_none_was_sent(ledger: Any) -> None:
     """Hint: `new_request_id(None)` makes one (uuid4().hex); the middleware adds it to the response's headers."""
     async with ledger() as served:
-        first = await served.http.get("/health/live")
-        second = await served.http.get("/health/live")
+        first = await served.http.get("/health")
+        second = await served.http.get("/health")
     ids = [response.headers.get("x-request-id") for response in (first, second)]
     assert all(ids), (
-        f"Lesson 10: GET /health/live answered without an X-Request-ID header (headers: {dict(first.headers)}); "
+        f"Lesson 10: GET /health answered without an X-Request-ID header (headers: {dict(first.headers)}); "
         "every response carries its request's id, so a client can quote it in a bug report (step 1)"
     )
     assert ids[0] != ids[1], (
@@ -74,7 +75,7 @@ async def test_a_valid_x_request_id_from_the_client_is_kept(ledger: Any) -> None
     """Hint: a caller (a gateway, another service) that sent X-Request-ID wants to find its id in your logs."""
     sent = str(uuid.uuid4())
     async with ledger() as served:
-        response = await served.http.get("/health/live", headers={"X-Request-ID": sent})
+        response = await served.http.get("/health", headers={"X-Request-ID": sent})
         mine = served.logs.of(sent)
     assert response.headers.get("x-request-id") == sent, (
         f"Lesson 10: a request sent with X-Request-ID {sent} got back {response.headers.get('x-request-id')!r}; a "
@@ -91,7 +92,7 @@ async def test_a_valid_x_request_id_from_the_client_is_kept(ledger: Any) -> None
 async def test_an_unsafe_x_request_id_is_replaced(ledger: Any, sent: str) -> None:
     """Hint: keep the client's id only when all of it matches VALID_REQUEST_ID; otherwise make a new one."""
     async with ledger() as served:
-        response = await served.http.get("/health/live", headers={"X-Request-ID": sent})
+        response = await served.http.get("/health", headers={"X-Request-ID": sent})
         used = response.headers.get("x-request-id", "")
         lines = served.logs.lines()
     only_the_start = "only its start was checked: all of it must be a valid id, " if sent[:8].isalnum() else ""
@@ -171,7 +172,7 @@ async def test_logging_configured_twice_writes_each_line_once(ledger: Any) -> No
         pass  # the first app's lifespan configures logging once
     sent = new_id()
     async with ledger() as served:  # the second one again, in the same process
-        expect_status(await served.http.get("/health/live", headers={"X-Request-ID": sent}), 200, "GET /health/live", 1)
+        expect_status(await served.http.get("/health", headers={"X-Request-ID": sent}), 200, "GET /health", 1)
         access = [line for line in served.logs.access() if line.get("request_id") == sent]
         handlers = [
             type(handler).__name__
@@ -186,30 +187,44 @@ async def test_logging_configured_twice_writes_each_line_once(ledger: Any) -> No
     )
 
 
-async def test_every_line_of_a_request_carries_its_request_id(ledger: Any, rates: Any) -> None:
+async def test_every_line_of_a_request_carries_its_request_id(ledger: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Hint: a logging.Filter on the handler copies the contextvar into every record, whichever logger wrote it."""
-    rates.answer(Answer(500, b"{}"))
+    quotes = grading.load("app.services.quotes")
+
+    async def quote_that_logs(self: Any, base: str, target: str, amount: int) -> Any:
+        # What the rate client's warnings and the domain errors' lines will be: records of other loggers.
+        logging.getLogger("app.services.quotes").warning("planted by the check: a warning of the app")
+        logging.getLogger("httpx").info("planted by the check: a line of a library")
+        return quotes.Quote(base, target, amount, Decimal("1.25"), amount * 5 // 4)
+
+    monkeypatch.setattr(quotes.QuoteService, "quote", quote_that_logs)
     sent = new_id()
     async with ledger() as served:
         response = await served.http.get(
             "/api/v1/quotes", params={"base": "EUR", "target": "USD", "amount": 100}, headers={"X-Request-ID": sent}
         )
         lines = served.logs.lines()
-    expect_status(response, 503, "a quote while the rate service answers 500", 1)
-    during = [line for line in lines if line.get("request_id") == sent]
-    not_access = [line for line in during if not {"method", "route", "status"} <= set(line)]
-    assert len(not_access) >= 2, (
-        f"Lesson 10: a quote that failed (the rate service answered 500 three times; X-Request-ID {sent}) wrote "
-        f"{len(lines)} lines, of which {len(not_access)} besides the access line carry its request_id: "
-        f"{[{k: line.get(k) for k in ('logger', 'message', 'request_id')} for line in lines][:6]}. The rate client's "
-        "warnings and the domain error's line need the id too: every record, whichever logger wrote it, gets it "
-        "from the contextvar (a Filter on the handler) (step 1)"
+    expect_status(response, 200, "a quote (its service replaced by the check's, which logs two lines)", 1)
+    planted = [line for line in lines if "planted by the check" in str(line.values())]
+    carrying = [line for line in planted if line.get("request_id") == sent]
+    assert len(planted) == 2 and len(carrying) == 2, (
+        f"Lesson 10: during a quote (X-Request-ID {sent}) the check logged two lines of its own, through the loggers "
+        f"app.services.quotes and httpx; {len(planted)} reached your handler and {len(carrying)} carry the request's "
+        f"id: {[{k: line.get(k) for k in ('logger', 'message', 'request_id')} for line in planted]}. The rate "
+        "client's warnings and the domain errors' lines need the id too: every record, whichever logger wrote it, "
+        "gets it from the contextvar (a Filter on the handler) (step 1)"
     )
 
 
-async def test_two_requests_at_once_keep_their_own_ids(ledger: Any, rates: Any) -> None:
+async def test_two_requests_at_once_keep_their_own_ids(ledger: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Hint: a module-level variable is shared by every request in flight; a ContextVar belongs to one task."""
-    rates.answer(Answer(200, b'{"rates": {"USD": 1.5}}', delay=0.3))
+    quotes = grading.load("app.services.quotes")
+
+    async def slow_quote(self: Any, base: str, target: str, amount: int) -> Any:
+        await asyncio.sleep(0.3)  # the other request starts meanwhile
+        return quotes.Quote(base, target, amount, Decimal("1.5"), amount * 3 // 2)
+
+    monkeypatch.setattr(quotes.QuoteService, "quote", slow_quote)
     first, second = new_id(), new_id()
     async with ledger() as served:
 

@@ -32,10 +32,15 @@ async def test_a_rate_is_read_exactly_never_through_a_float(ledger: Any, rates: 
         response = await quote(served.http, amount=100)
     expect_status(control, 200, "a quote of 5 EUR minor units at 0.5", 5)
     expect_status(response, 200, "a quote of 100 EUR minor units at 0.285", 5)
-    if control.json().get("converted") != 3:
-        # 0.5 is exact as a float too: 2.5 quoted wrong is the rounding rule, which the half-up check names.
+    control_converted = control.json().get("converted")
+    if control_converted != 3:
+        # 0.5 is exact as a float too: 2.5 quoted wrong is the rounding rule (or no conversion yet), not a float.
         # Blaming floats here would send the learner to parse_rate for a mistake in convert.
-        return
+        raise lesson_error(
+            f"5 minor units at a rate of 0.5 (exact, even as a float) came to {control_converted}; expected 3 "
+            "(2.5, rounded half up). Until that quote is right, this check cannot tell whether the rate of 0.285 "
+            "went through a float: convert first (step 5)"
+        )
     converted = response.json().get("converted")
     assert converted == 29, (
         f"Lesson 10: 100 minor units at a rate of 0.285 came to {converted}; exactly, that is 28.5, which rounds "

@@ -1,4 +1,5 @@
-"""Lesson 10 checks, step 4: one HTTP client for the process, timeouts, bounded retries on 5xx and connection errors.
+"""Lesson 10 checks, step 4: one HTTP client for the process, timeouts, bounded retries on 5xx and connection errors;
+what the rate service does wrong is a 503, and a bug in the app stays a 500.
 
 The rate service is a real HTTP server on 127.0.0.1 (conftest's `rates`); what your client sends is what it counts.
 """
@@ -10,7 +11,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from .conftest import Answer, closed_port, error_code, expect_status, lesson_error, quote, within
+from .conftest import Answer, closed_port, error_code, expect_status, explain, lesson_error, quote, within
 
 pytestmark = pytest.mark.step(4)
 
@@ -152,10 +153,48 @@ async def test_an_unreachable_rate_service_is_a_503_not_a_500(ledger: Any) -> No
     async with ledger(rates_url=f"http://127.0.0.1:{closed_port()}/v1") as served:
         response = await within(5, "a quote while nothing listens at rates_url", 4, quote(served.http))
     if response.status_code != 503 or error_code(response) != "rates_unavailable":
-        from .conftest import explain
-
         raise lesson_error(
             f"a quote while nothing listens at the rate service's address answered {explain(response)}; expected "
             '503 {"error": {"code": "rates_unavailable"}}: a connection error is retried, then RatesUnavailable '
             "(step 4)"
         )
+
+
+class BugInTheApp(Exception):
+    """What the check raises inside the call to the rate service: not a timeout, a refused connection or a bad
+    answer (what the rate service can do wrong), but an error nothing on the rate path expects, as a bug would be."""
+
+
+async def test_a_bug_on_the_rate_path_is_a_500_not_rates_unavailable(
+    ledger: Any, rates: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hint: catch what the rate service can do wrong (RatesUnavailable from fetch_rate; httpx's errors inside
+    it), never every Exception: any other error is a bug, and a bug stays a 500 with its traceback."""
+    original = httpx.AsyncClient.send
+    planted: list[str] = []
+
+    async def send(self: httpx.AsyncClient, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        if str(request.url).startswith(rates.url):
+            planted.append(str(request.url))
+            raise BugInTheApp("planted by the check: a bug on the way to the rate service")
+        return await original(self, request, **kwargs)
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", send)
+    rates.rate("USD", "1.25")
+    async with ledger() as served:
+        response = await quote(served.http)
+    if response.status_code == 503:
+        raise lesson_error(
+            f"the check made the call to the rate service raise BugInTheApp, an error that is not the rate service "
+            f"failing (as a TypeError in your own code would be), and the quote answered 503 "
+            f"{error_code(response)!r} after {len(planted)} call(s): an `except Exception` (in QuoteService.rate "
+            'or fetch_rate) turned a bug into "the rate service is down": no traceback, and the client is told to '
+            "try again later for what fails every time. Catch what the rate service can do wrong (RatesUnavailable; "
+            "httpx's errors); anything else is a bug: let it be a 500 (step 4)"
+        )
+    if not planted:
+        raise lesson_error(
+            f"a quote answered {explain(response)} without asking the rate service through the app's "
+            "httpx.AsyncClient (Redis was empty): QuoteService.rate asks fetch_rate with the app's client (step 4)"
+        )
+    expect_status(response, 500, "a quote whose call to the rate service raised a bug (BugInTheApp)", 4, "(a bug)")

@@ -36,7 +36,7 @@ Ledger keeps accounts and moves money between them.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start: JSON logs, the engine and sessionmaker, one HTTP client, one Redis client. Stop: close all three."""
     settings: Settings = app.state.settings
-    ### BEGIN SOLUTION configure_logging(settings) first (step 1); then app.state.http_client = create_http_client(settings) and app.state.redis = create_redis(settings) (step 4)
+    ### BEGIN SOLUTION configure_logging(settings) first; then the process's two clients, app.state.http_client = create_http_client(settings) and app.state.redis = create_redis(settings) (step 1)
     configure_logging(settings)
     app.state.http_client = create_http_client(settings)
     app.state.redis = create_redis(settings)
@@ -48,6 +48,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield  # the server handles requests while the lifespan waits here
     finally:
         ### BEGIN SOLUTION close what the start opened: await the aclose() of the HTTP client and of the Redis client (step 4)
+        ### STUB
         await app.state.http_client.aclose()
         await app.state.redis.aclose()
         ### END SOLUTION

@@ -27,6 +27,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         else:
             ### BEGIN SOLUTION commit; when the commit raises, log it at ERROR level (logger.exception) and raise it again (step 2)
+            ### STUB await session.commit()
             try:
                 await session.commit()
             except Exception:

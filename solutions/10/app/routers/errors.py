@@ -96,6 +96,7 @@ def challenge_for(error: DomainError) -> str | None:
 def log_domain_error(error: DomainError, status_code: int) -> None:
     """One line per domain error, with the request's id (the log filter adds it); never headers or body."""
     ### BEGIN SOLUTION log the error: a message, with its code and the status in `extra` (warning for 5xx, info otherwise); never the request's headers or body (step 2)
+    ### STUB
     level = logging.WARNING if status_code >= 500 else logging.INFO
     logger.log(level, "domain error", extra={"code": error.code, "status": status_code})
     ### END SOLUTION

@@ -29,6 +29,7 @@ class Quote:
 def convert(amount: int, rate: Decimal) -> int:
     """`amount` minor units of one currency in minor units of another, rounded half up."""
     ### BEGIN SOLUTION multiply in Decimal, then quantize(Decimal(1), rounding=ROUNDING) and int() (step 5)
+    ### STUB return amount  # a placeholder: the amount as it came, whatever the rate
     return int((Decimal(amount) * rate).quantize(Decimal(1), rounding=ROUNDING))
     ### END SOLUTION
 
@@ -45,17 +46,23 @@ class QuoteService:
         """The rate from the cache, else from the rate service (then cached); RateServiceUnavailable if neither."""
         if base == target:
             return Decimal(1)
-        ### BEGIN SOLUTION the cache first; on a miss fetch_rate(...) and put it in the cache; RatesUnavailable becomes RateServiceUnavailable (step 6)
+        ### BEGIN SOLUTION the cache first: a rate it holds is the answer (step 6)
+        ### STUB
         cached = await self.cache.get(base, target)
         if cached is not None:
             return cached
+        ### END SOLUTION
+        ### BEGIN SOLUTION rate = await fetch_rate(...) with this service's client and retries; RatesUnavailable becomes RateServiceUnavailable, and nothing else is caught (step 4)
         try:
             rate = await fetch_rate(self.client, base, target, self.retries)
         except RatesUnavailable as error:
             raise RateServiceUnavailable(str(error)) from error
-        await self.cache.put(base, target, rate)
-        return rate
         ### END SOLUTION
+        ### BEGIN SOLUTION then keep the rate in the cache (step 6)
+        ### STUB
+        await self.cache.put(base, target, rate)
+        ### END SOLUTION
+        return rate
 
     async def quote(self, base: str, target: str, amount: int) -> Quote:
         """What `amount` minor units of `base` come to in `target`."""
