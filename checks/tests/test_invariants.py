@@ -7,6 +7,7 @@ import re
 import pytest
 
 from workshop.authoring import build
+from workshop.authoring.steps import out_of_order
 from workshop.authoring.verify import Run, prove, run_checks, solution_tree
 from workshop.lessons import Lesson, all_lessons
 
@@ -79,6 +80,14 @@ def test_every_check_has_a_step_of_its_readme(lesson: Lesson) -> None:
     steps = {int(number) for number in re.findall(r"^## Step (\d+) ", readme, flags=re.MULTILINE)}
     wrong = {check.name: check.step for check in run.checks if check.step not in steps}
     assert wrong == {}, f"checks without a step marker naming a step of lessons/{lesson.number}/README.md"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda found: found.number)
+def test_the_readme_steps_can_be_done_in_order(lesson: Lesson) -> None:
+    """A learner runs the checks after each step: with steps 1 to N written and the later ones still the
+    starter's stubs, every check of steps 1 to N passes (workshop.authoring.steps)."""
+    problems = out_of_order(lesson)
+    assert problems == [], "\n".join(problems)
 
 
 def test_generated_files_match_their_sources() -> None:

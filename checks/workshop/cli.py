@@ -721,7 +721,7 @@ def verify(
     ] = None,
     steps: Annotated[
         bool, typer.Option(help="prove the README's steps can be done in order (workshop.authoring.steps)")
-    ] = False,
+    ] = True,
 ) -> None:
     """Prove each starter fails for a lesson reason, each solution passes, and every mutant is killed."""
     from workshop.authoring.steps import out_of_order
