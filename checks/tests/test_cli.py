@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -217,3 +218,50 @@ def test_check_runs_in_the_warm_worker_with_the_verdicts_of_plain_pytest(worksho
     for done in warm:
         assert done.returncode == plain.returncode, done.stdout + done.stderr
         assert scorecard(done.stdout) == scorecard(plain.stdout)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGTERM and process groups are POSIX's")
+def test_a_sigterm_to_serve_stops_the_app_it_serves() -> None:
+    """An IDE's stop button, or `kill`, sends SIGTERM: uvicorn must stop with `workshop serve`, not go on serving."""
+    import signal
+    import socket
+    import time
+
+    from workshop.lessons import REPO
+
+    def bound(port: int) -> bool:  # uvicorn's reloader binds the port before the app starts (or fails)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                return True
+            return False
+
+    def group_alive(group: int) -> bool:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    command = [sys.executable, "-c", "from workshop.cli import main; main()", "serve", "00", "--port", str(port)]
+    served = subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not bound(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert bound(port), f"`workshop serve 00 --port {port}` never bound its port"
+        served.send_signal(signal.SIGTERM)
+        served.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while group_alive(served.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not group_alive(served.pid), "after a SIGTERM to `workshop serve`, its uvicorn went on running"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(served.pid, signal.SIGKILL)  # whatever is left of it

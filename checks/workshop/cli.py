@@ -459,25 +459,27 @@ def serve(
     if found.has_migrations:
         subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=found.path, env=env, check=False)
     console.print(f"Serving lesson {found.number}: http://127.0.0.1:{port}/docs  (Ctrl-C to stop)")
-    raise typer.Exit(
-        subprocess.call(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:app",
-                "--app-dir",
-                str(found.path),
-                "--reload",
-                "--reload-dir",
-                str(found.path / "app"),
-                "--port",
-                str(port),
-            ],
-            cwd=found.path,
-            env=env,
-        )
-    )
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.main:app",
+        "--app-dir",
+        str(found.path),
+        "--reload",
+        "--reload-dir",
+        str(found.path / "app"),
+        "--port",
+        str(port),
+    ]
+    if os.name == "posix":
+        # uvicorn becomes this process: a SIGTERM to `workshop serve` (an IDE's stop button, `kill`) reaches
+        # its reloader, which stops the app. As a child, it went on serving after its parent was gone.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.chdir(found.path)
+        os.execve(sys.executable, command, env)
+    raise typer.Exit(subprocess.call(command, cwd=found.path, env=env))
 
 
 @app.command()
