@@ -21,7 +21,7 @@ import subprocess
 import sys
 import warnings
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -306,6 +306,15 @@ async def create_database(target: Server, name: str, template: str | None = None
         await connection.close()
 
 
+async def in_batches(
+    start: Callable[[T], Awaitable[object]], items: list[T], *, return_exceptions: bool = False
+) -> None:
+    """`start(item)` for every item, CLONES_AT_ONCE at a time (each holds a connection of its own)."""
+    for first in range(0, len(items), CLONES_AT_ONCE):
+        batch = items[first : first + CLONES_AT_ONCE]
+        await asyncio.gather(*(start(item) for item in batch), return_exceptions=return_exceptions)
+
+
 async def _clone(target: Server, template: str) -> None:
     spare = f"{spare_prefix(template)}{os.urandom(3).hex()}"
     await execute(target.dsn(), f'CREATE DATABASE "{spare}" TEMPLATE "{template}"')
@@ -333,11 +342,8 @@ async def make_spares(target: Server, wanted: dict[str, int]) -> None:
     for template, count in wanted.items():
         ready = sum(1 for name in spares if name.startswith(spare_prefix(template)))
         missing += [template] * max(0, min(count, SPARES_AT_MOST) - ready)
-    for start in range(0, len(missing), CLONES_AT_ONCE):
-        await asyncio.gather(
-            *(_clone(target, template) for template in missing[start : start + CLONES_AT_ONCE]),
-            return_exceptions=True,  # a template dropped meanwhile, or in use: no spare this time
-        )
+    # A template dropped meanwhile, or in use: no spare this time.
+    await in_batches(lambda template: _clone(target, template), missing, return_exceptions=True)
 
 
 async def ensure_database(target: Server, name: str) -> None:

@@ -111,11 +111,9 @@ async def committed_databases(
     names = [database.run_database_name(f"{grading.lesson()}_c{os.urandom(3).hex()}") for _ in range(wanted)]
     left = list(names)
     try:
-        for start in range(0, len(names), database.CLONES_AT_ONCE):
-            batch = names[start : start + database.CLONES_AT_ONCE]
-            await asyncio.gather(
-                *(database.create_database(database_server, name, template=database_template) for name in batch)
-            )
+        await database.in_batches(
+            lambda name: database.create_database(database_server, name, template=database_template), names
+        )
         yield left
     finally:
         await asyncio.gather(*(database.drop_database(database_server, name) for name in left))

@@ -490,9 +490,9 @@ async def grade(
                 run(f"early{index}", EARLY_TIMEOUT, bug=bug, tests=[f"lessons/{folder.name}/{earlier[bug.name].test}"])
             )
             for index, bug in sorted(
-                enumerate(bugs), key=lambda pair: -getattr(earlier.get(pair[1].name), "seconds", 0)
+                ((index, bug) for index, bug in enumerate(bugs) if bug.name in earlier),
+                key=lambda pair: -earlier[pair[1].name].seconds,
             )
-            if bug.name in earlier
         }
         started = [task for task in (refusal, as_given, rewritten, *early.values()) if task is not None]
         try:
